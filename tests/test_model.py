@@ -1,0 +1,117 @@
+"The model: backbone equivalence with transformers, parameter counts, shapes, save/load, seed import."
+import pytest, torch
+from ear_teacher.backbone import BackboneConfig, SamBackbone, randomize_, check_matches_transformers, create_backbone
+from ear_teacher.model import (EarVAE, create_model, count_parameters, preset_config, PRESETS, load_seed_state_dict)
+from ear_teacher.cli import main
+
+torch.manual_seed(0)
+
+def test_vit_b_at_1024_equals_sam_vision_model():
+    bb = randomize_(SamBackbone(BackboneConfig(resolution=1024, freeze_layers=6, attn_implementation='eager')))
+    assert check_matches_transformers(bb) == 0.0
+
+def test_sdpa_matches_eager_within_tolerance():
+    eager = randomize_(SamBackbone(BackboneConfig(name='tiny', resolution=128, freeze_layers=0, attn_implementation='eager'))).eval()
+    sdpa = SamBackbone(BackboneConfig(name='tiny', resolution=128, freeze_layers=0, attn_implementation='sdpa')).eval()
+    sdpa.load_state_dict(eager.state_dict())
+    x = torch.rand(2, 3, 128, 128) * 2 - 1
+    with torch.no_grad(): torch.testing.assert_close(sdpa(x), eager(x), atol=1e-5, rtol=1e-4)
+
+def test_default_preset_parameter_counts():
+    vae = create_model('default', pretrained=False)
+    assert count_parameters(vae.encoder) == dict(total=121_800_617, trainable=78_636_457, frozen=43_164_160)
+    assert count_parameters(vae.decoder)['total'] == 26_300_419
+    assert count_parameters(vae) == dict(total=148_101_036, trainable=104_936_876, frozen=43_164_160)
+
+def test_seed_preset_has_same_counts_and_seed_settings():
+    cfg = preset_config('seed')
+    assert (cfg.backbone.resolution, cfg.backbone.pixel_norm, cfg.backbone.freeze_layers) == (1024, False, 6)
+    assert count_parameters(EarVAE(cfg)) == dict(total=148_101_036, trainable=104_936_876, frozen=43_164_160)
+
+@pytest.mark.parametrize('preset', ['tiny', 'default'])
+def test_public_method_shapes(preset):
+    m = create_model(preset, pretrained=False).eval()
+    d, s = m.config.latent_dim, m.config.image_size
+    x = torch.rand(2, 3, s, s) * 2 - 1
+    with torch.no_grad():
+        recon, mu, logvar = m(x)
+        assert recon.shape == x.shape and mu.shape == logvar.shape == (2, d)
+        assert torch.equal(m.encode(x), mu)                  # eval: forward decodes mu
+        assert m.decode(mu).shape == x.shape and m.sample(3).shape == (3, 3, s, s)
+        f = m.extract_features(x)
+    g = m.encoder.backbone.grid
+    c = m.config.head.channels
+    assert f['sam'].shape == (2, m.encoder.backbone.out_channels, g, g)
+    assert f['feat1'].shape == f['feat2'].shape == (2, c, g, g) and f['feat3'].shape == (2, c, 4, 4)
+
+def test_training_mode_samples_and_frozen_prefix_gets_no_grad():
+    m = create_model('tiny', pretrained=False, freeze_layers=1).train()
+    x = torch.rand(4, 3, 128, 128) * 2 - 1
+    r1, mu, lv = m(x); r2, _, _ = m(x)
+    assert not torch.equal(r1, r2)                           # z is sampled while training
+    (r1.mean() + mu.pow(2).mean()).backward()
+    bb = m.encoder.backbone.sam_encoder
+    assert bb.patch_embed.projection.weight.grad is None and bb.layers[0].attn.qkv.weight.grad is None
+    assert bb.layers[1].attn.qkv.weight.grad is not None and m.decoder.fc[0].weight.grad is not None
+
+def test_bad_inputs_give_one_line_errors():
+    m = create_model('tiny', pretrained=False)
+    for bad, word in [(torch.rand(1, 4, 128, 128), 'channels'), (torch.rand(1, 3, 96, 96), '128×128'),
+                      (torch.full((1, 3, 128, 128), float('inf')), 'infinite'), (torch.rand(3, 128, 128), 'batch')]:
+        with pytest.raises(ValueError, match=word) as e: m(bad)
+        assert '\n' not in str(e.value)
+    for bad in [lambda: create_model('nope'), lambda: create_backbone(BackboneConfig(kind='vgg')),
+                lambda: create_model('tiny', pretrained=False, name='facebook/sam-vit-unknown')]:
+        with pytest.raises(ValueError, match='expected'): bad()
+
+def test_save_load_round_trip_is_bit_identical(tmp_path):
+    m = create_model('tiny', pretrained=False)
+    m.train()(torch.rand(8, 3, 128, 128) * 2 - 1)            # move BatchNorm running stats off their init
+    m.eval().save_pretrained(tmp_path/'ckpt', info=dict(epochs=1))
+    assert {p.name for p in (tmp_path/'ckpt').iterdir()} == {'config.json', 'model.safetensors', 'README.md'}
+    assert 'epochs | 1' in (tmp_path/'ckpt'/'README.md').read_text()
+    back = EarVAE.from_pretrained(tmp_path/'ckpt').eval()
+    x = torch.rand(2, 3, 128, 128) * 2 - 1
+    with torch.no_grad():
+        for a, b in zip(m(x), back(x)): assert torch.equal(a, b)
+    assert back.config == m.config
+
+def test_pretrained_backbone_from_a_local_directory(tmp_path):
+    "`from_pretrained` with a local directory (no hub): the weights arrive unchanged."
+    from transformers import SamVisionModel
+    from ear_teacher.backbone import sam_vision_config
+    ref = randomize_(SamVisionModel(sam_vision_config(BackboneConfig(name='tiny'))))
+    ref.save_pretrained(tmp_path/'sam-local')
+    m = create_model('tiny', pretrained=True, name=str(tmp_path/'sam-local'))
+    # 'tiny' preset with a local dir name is not 'tiny', so weights are loaded
+    got = m.encoder.backbone.sam_encoder.state_dict()
+    for k, v in ref.vision_encoder.state_dict().items(): assert torch.equal(got[k], v), k
+
+def _seed_ckpt_from(model, path):
+    sd = {f'model.{k}'.replace('encoder.backbone.sam_encoder.', 'encoder.sam_encoder.'): v for k, v in model.state_dict().items()}
+    sd.update({'perceptual_loss.features.0.weight': torch.zeros(3), 'center_mask': torch.ones(1, 1, 128, 128),
+               'ssim.similarity': torch.tensor(0.5), 'val_psnr.total': torch.tensor(3)})
+    torch.save({'state_dict': sd, 'epoch': 3, 'global_step': 120, 'pytorch-lightning_version': '2.1.0',
+                'hyper_parameters': {'latent_dim': 1024, 'lr': 3e-4}}, path)
+
+def test_seed_checkpoint_import_and_convert(tmp_path, capsys):
+    seed = EarVAE(preset_config('seed'))
+    seed.train()(torch.rand(2, 3, 128, 128) * 2 - 1)
+    seed.eval()
+    _seed_ckpt_from(seed, tmp_path/'seed.ckpt')
+    keys = {k.split('\t')[0] for k in open(__import__('pathlib').Path(__file__).parent/'seed_checkpoint_keys.txt') if not k.startswith('#')}
+    assert keys <= set(load_seed_state_dict(tmp_path/'seed.ckpt'))
+    imported = EarVAE.from_seed_checkpoint(tmp_path/'seed.ckpt').eval()
+    main(['convert', str(tmp_path/'seed.ckpt'), str(tmp_path/'converted')])
+    converted = EarVAE.from_pretrained(tmp_path/'converted').eval()
+    for k, v in seed.state_dict().items():
+        assert torch.equal(imported.state_dict()[k], v) and torch.equal(converted.state_dict()[k], v), k
+    assert imported.config == converted.config == seed.config
+    x = torch.rand(1, 3, 128, 128) * 2 - 1
+    with torch.no_grad(): assert torch.equal(imported(x)[0], seed(x)[0])
+
+def test_seed_checkpoint_that_needs_unpickling_is_refused(tmp_path):
+    class Opaque: pass
+    torch.save({'state_dict': {}, 'callbacks': Opaque()}, tmp_path/'bad.ckpt')
+    with pytest.raises(ValueError, match='weights_only=True'): EarVAE.from_seed_checkpoint(tmp_path/'bad.ckpt')
+    with pytest.raises(FileNotFoundError): EarVAE.from_seed_checkpoint(tmp_path/'missing.ckpt')
