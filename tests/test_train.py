@@ -1,0 +1,84 @@
+"Training: improvement with all loss terms, KL schedules, kill-and-resume, two-process gloo DDP."
+import os, signal, subprocess, sys, time, socket
+from pathlib import Path
+import numpy as np, pandas as pd, pytest, torch
+from ear_teacher.train import (TrainConfig, train, KLSchedule, LinearKL, CyclicalKL, PSNRGatedKL, kl_schedule,
+                               load_state, flatten_state, unflatten_state)
+from ear_teacher.losses import LossConfig, TERMS
+from ear_teacher.data import DataConfig
+from ear_teacher.model import EarVAE
+
+def tiny_cfg(save_dir, **kw):
+    return TrainConfig(**{**dict(preset='tiny', epochs=3, warmup_epochs=1, save_dir=str(save_dir), pretrained=False, seed=0), **kw})
+
+def test_kl_schedules_values():
+    assert KLSchedule(1e-6).weight(3.7) == 1e-6
+    lin = LinearKL(2.0, warmup=4)
+    assert [lin.weight(e) for e in (0, 2, 4, 8)] == [0.0, 1.0, 2.0, 2.0]
+    cyc = CyclicalKL(1.0, cycle=4, ratio=0.5)
+    assert [cyc.weight(e) for e in (0, 1, 2, 3.5, 4, 5)] == [0.0, 0.5, 1.0, 1.0, 0.0, 0.5]
+    g = PSNRGatedKL(1.0, threshold=25, ramp=4, low=0.1)
+    for ep, p in enumerate([20, 24.9]): g.end_epoch(ep, p)
+    assert g.opened is None and g.weight(2) == pytest.approx(0.1)
+    g.end_epoch(2, 25.5)
+    assert g.opened == 3 and [g.weight(e) for e in (3, 5, 7, 9)] == pytest.approx([0.1, 0.55, 1.0, 1.0])
+    g2 = PSNRGatedKL(1.0, threshold=25, ramp=4, low=0.1); g2.load_state_dict(g.state_dict()); assert g2.weight(5) == g.weight(5)
+    with pytest.raises(ValueError, match='expected one of'): kl_schedule(TrainConfig(kl_schedule='sawtooth'), 1.0)
+
+def test_state_flattening_round_trip_without_pickle():
+    st = {'a': torch.arange(4), 'b': (1, 2.5, None, 'x', True), 3: [np.ones(3), {'deep': torch.zeros(2, 2)}]}
+    t = {}; skel = flatten_state(st, t)
+    import json; back = unflatten_state(json.loads(json.dumps(skel)), t)
+    assert torch.equal(back['a'], st['a']) and back['b'] == st['b'] and (back[3][0] == 1).all()
+    with pytest.raises(TypeError, match='without pickle'): flatten_state({'x': object()}, {})
+
+def test_short_run_improves_with_all_six_terms(tmp_path):
+    res = train(tiny_cfg(tmp_path/'run', epochs=4, lr=1e-3), LossConfig(kl_weight=1e-4),
+                DataConfig(synthetic_n=256, batch_size=32, seed=0), quiet=True)
+    h = res.history
+    assert len(h) == 4 and h.valid_loss.iloc[-1] < h.valid_loss.iloc[0] and h.psnr.iloc[-1] > h.psnr.iloc[0]
+    for term in TERMS: assert (h[f'train_{term}'] > 0).all(), term      # every loss term is active
+    assert (h.kl_weight > 0).all()
+    for d in ('last', 'best'): assert EarVAE.from_pretrained(tmp_path/'run'/d) is not None
+    assert 1 <= len(list((tmp_path/'run'/'top').iterdir())) <= 3
+    assert (tmp_path/'run'/'recon_latest.png').stat().st_size > 0
+    assert 'PSNR' in (tmp_path/'run'/'best'/'README.md').read_text().upper()
+
+ARGS = ['train', '--preset', 'tiny', '--synthetic', '320', '--epochs', '3', '--batch-size', '16', '--warmup-epochs', '1',
+        '--seed', '0', '--no-augment']
+
+def _cli(save_dir, *extra): return [sys.executable, '-m', 'ear_teacher.cli', *ARGS, '--save-dir', str(save_dir), *extra]
+
+def test_kill_mid_epoch_then_resume_matches_uninterrupted_run(tmp_path):
+    env = dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='1')
+    subprocess.run(_cli(tmp_path/'full'), check=True, env=env, capture_output=True)
+    full = pd.read_csv(tmp_path/'full'/'history.csv')
+    p = subprocess.Popen(_cli(tmp_path/'killed'), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    hist = tmp_path/'killed'/'history.csv'
+    t0 = time.time()
+    while not (hist.exists() and len(pd.read_csv(hist)) >= 1):
+        assert time.time() - t0 < 300 and p.poll() is None, 'training ended before the kill'
+        time.sleep(0.05)
+    time.sleep(float(full.seconds.iloc[1]) / 2)                   # into the middle of epoch 1
+    p.send_signal(signal.SIGKILL); p.wait()
+    assert len(pd.read_csv(hist)) == 1, 'the kill did not land inside epoch 1'
+    state = load_state(tmp_path/'killed'/'last')                  # the checkpoint on disk is complete
+    assert state['epoch'] == 0
+    subprocess.run(_cli(tmp_path/'killed', '--resume', str(tmp_path/'killed'/'last')), check=True, env=env, capture_output=True)
+    resumed = pd.read_csv(hist)
+    assert list(resumed.epoch) == [0, 1, 2]
+    for col in ('train_loss', 'valid_loss', 'psnr', 'ssim'):
+        np.testing.assert_allclose(resumed[col].values, full[col].values, rtol=1e-4, atol=1e-5, err_msg=col)
+
+def _free_port():
+    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+def test_two_process_gloo_data_parallel(tmp_path):
+    env = dict(os.environ, OMP_NUM_THREADS='1', MASTER_ADDR='127.0.0.1')
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2', '--master_addr', '127.0.0.1',
+           '--master_port', str(_free_port()), '-m', 'ear_teacher.cli', 'train', '--preset', 'tiny', '--synthetic', '64',
+           '--epochs', '1', '--batch-size', '8', '--device', 'cpu', '--save-dir', str(tmp_path/'ddp')]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert 'replicas in sync' in out.stdout
+    assert EarVAE.from_pretrained(tmp_path/'ddp'/'last') is not None

@@ -1,0 +1,147 @@
+"Landmark / detection heads on the teacher: training, checkpoints, the CLI, the dinov2 teacher and the identity probe."
+import json
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from ear_teacher.model import create_model, count_parameters
+from ear_teacher.transfer import (EarLandmarker, EarDetector, LandmarkConfig, DetectorConfig, FitConfig, fit_head,
+                                  evaluate_head, synthetic_landmark_sets, load_teacher, identification_probe, FEATURE_MAPS)
+
+FIT = FitConfig(epochs=3, batch_size=32, lr=5e-3)
+
+
+def needs(module):
+    "Skip a test whose part of the pipeline (`ear_teacher.synth`, `ear_teacher.data`) is not built in this checkout."
+    return pytest.importorskip(module, reason=f'{module} is not built yet')
+
+
+@pytest.fixture(scope='module')
+def ears():
+    needs('ear_teacher.synth')
+    return synthetic_landmark_sets(160, valid_pct=0.25, seed=5)
+
+
+@pytest.fixture(scope='module')
+def context_ears():
+    needs('ear_teacher.synth')
+    return synthetic_landmark_sets(320, valid_pct=0.25, seed=6, context=True)
+
+
+@pytest.fixture(scope='module')
+def vae_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp('vae')/'tiny'
+    torch.manual_seed(0)
+    create_model('tiny', pretrained=False).save_pretrained(d)
+    return d
+
+
+@pytest.mark.parametrize('head,feature', [('heatmap', 'feat2'), ('regression', 'feat2'), ('heatmap', 'feat3'), ('heatmap', 'sam')])
+def test_landmarker_learns(ears, head, feature):
+    tr, va = ears
+    torch.manual_seed(0)
+    m = EarLandmarker(create_model('tiny', pretrained=False).encoder,
+                      LandmarkConfig(n_landmarks=tr.points.shape[1], head=head, feature=feature))
+    before = evaluate_head(m, va)['nme']
+    after = fit_head(m, tr, va, FIT).metrics
+    assert after['nme'] < before and 0 <= after['failure_rate'] <= 1
+
+
+def test_detector_learns(context_ears):
+    tr, va = context_ears
+    torch.manual_seed(0)
+    m = EarDetector(create_model('tiny', pretrained=False).encoder, DetectorConfig(n_landmarks=tr.points.shape[1]))
+    before = evaluate_head(m, va)
+    after = fit_head(m, tr, va, FitConfig(epochs=8, batch_size=32, lr=5e-3)).metrics
+    assert after['nme'] < before['nme'] and after['iou'] > before['iou'] + 0.02
+
+
+def test_from_checkpoint_roundtrip(vae_dir):
+    k = 7
+    ref = load_teacher(vae_dir).encoder.state_dict()
+    lm = EarLandmarker.from_checkpoint(vae_dir, n_landmarks=k)
+    assert all(torch.equal(v, lm.encoder.state_dict()[n]) for n, v in ref.items())
+    assert lm.encoder_frozen and all(not p.requires_grad for p in lm.encoder.parameters())
+    assert count_parameters(lm)['trainable'] == sum(p.numel() for p in lm.head.parameters())
+    # a training step: the head gets gradients, the frozen encoder none, and its batch-norm statistics do not move
+    lm.train(); assert not lm.encoder.training
+    x = torch.rand(4, 3, 128, 128) * 2 - 1
+    pts, vis = lm(x); (pts.mean() + vis.mean()).backward()
+    assert all(p.grad is None for p in lm.encoder.parameters())
+    assert all(p.grad is not None for p in lm.head.parameters())
+    assert all(torch.equal(v, lm.encoder.state_dict()[n]) for n, v in ref.items())
+    # fine-tuning: encoder gradients flow
+    ft = EarLandmarker.from_checkpoint(vae_dir, freeze_encoder=False, n_landmarks=k)
+    ft(x)[0].mean().backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in ft.encoder.parameters())
+    # random init: same architecture, different weights; the raw backbone variant reads `sam`
+    rnd = EarLandmarker.from_checkpoint(vae_dir, random_init=True, seed=3, n_landmarks=k)
+    assert rnd.encoder.state_dict().keys() == ref.keys()
+    assert not torch.equal(rnd.encoder.conv1[0].weight, ref['conv1.0.weight'])
+    raw = EarDetector.from_checkpoint(vae_dir, init='backbone', feature='sam', n_landmarks=k)
+    assert raw.cfg.feature == 'sam' and len(raw(x)) == 4
+    with pytest.raises(ValueError, match='feature map'): EarLandmarker.from_checkpoint(vae_dir, feature='feat9', n_landmarks=k)
+
+
+def test_every_map_and_head_shapes(vae_dir):
+    x = torch.rand(2, 3, 128, 128) * 2 - 1
+    for f in FEATURE_MAPS:
+        for h in ('heatmap', 'regression'):
+            pts, vis = EarLandmarker.from_checkpoint(vae_dir, feature=f, head=h, n_landmarks=5).eval()(x)
+            assert pts.shape == (2, 5, 2) and vis.shape == (2, 5)
+
+
+def test_dinov2_teacher_trains(tmp_path):
+    needs('ear_teacher.data')
+    from ear_teacher.train import train, TrainConfig
+    from ear_teacher.losses import LossConfig
+    from ear_teacher.data import DataConfig
+    res = train(TrainConfig(preset='tiny', backbone='dinov2', backbone_name='tiny', resolution=112, epochs=1, pretrained=False,
+                            save_dir=str(tmp_path/'run'), warmup_epochs=0),
+                LossConfig(), DataConfig(synthetic_n=64, batch_size=16), source='synthetic', quiet=True)
+    assert np.isfinite(res.history.train_loss).all()
+    lm = EarLandmarker.from_checkpoint(res.best_dir, n_landmarks=4)
+    assert lm.encoder.backbone.cfg.kind == 'dinov2'
+    assert lm(torch.rand(2, 3, 128, 128) * 2 - 1)[0].shape == (2, 4, 2)
+
+
+def test_cli_json(vae_dir, tmp_path, capsys):
+    needs('ear_teacher.synth')
+    from ear_teacher.cli import main
+    out = tmp_path/'lm.json'
+    main(['landmarks', '--checkpoint', str(vae_dir), '--synthetic', '64', '--epochs', '1', '--batch-size', '16', '--json', str(out)])
+    d = json.loads(out.read_text())
+    assert {'nme', 'failure_rate'} <= set(d) and np.isfinite(d['nme'])
+    assert 'NME' in capsys.readouterr().out
+    main(['landmarks', '--checkpoint', str(vae_dir), '--synthetic', '64', '--epochs', '1', '--random-init', '--finetune',
+          '--json', str(out)])
+    d = json.loads(out.read_text())
+    assert d['encoder'] == 'random init' and d['finetune'] is True
+
+
+def test_cli_data_without_landmarks(vae_dir, tmp_path):
+    needs('ear_teacher.data')
+    from ear_teacher.cli import main
+    folder = tmp_path/'crops'/'person_a'; folder.mkdir(parents=True)
+    for i in range(6): Image.fromarray(np.random.default_rng(i).integers(0, 255, (96, 80, 3), dtype=np.uint8)).save(folder/f'{i}.png')
+    with pytest.raises(ValueError, match='no landmarks'):
+        main(['landmarks', '--checkpoint', str(vae_dir), '--data', str(tmp_path/'crops'), '--epochs', '1'])
+
+
+def test_cli_needs_checkpoint():
+    from ear_teacher.cli import main
+    with pytest.raises(SystemExit, match='--checkpoint'): main(['landmarks', '--synthetic', '32'])
+
+
+def test_identification_probe_earvn(earvn_dir, vae_dir, tmp_path):
+    needs('ear_teacher.data')
+    from ear_teacher.data import DataConfig, load_ear_set, split_ear_set
+    from ear_teacher.transfer import link_identity_subset
+    sub = link_identity_subset(earvn_dir, tmp_path/'earvn', n_identities=8, per_identity=10, seed=0)
+    es = load_ear_set(str(sub), None, DataConfig())
+    tr, va = split_ear_set(es, 0.3, 0, by='identity_within')
+    assert set(va.identities) == set(tr.identities) and len(set(tr.identities)) == 8
+    r = identification_probe(load_teacher(vae_dir), tr, va)
+    assert r['n_identities'] == 8 and 0 <= r['nn_accuracy'] <= 1 and 0 <= r['linear_accuracy'] <= 1
+    assert r['chance'] == pytest.approx(1 / 8)
