@@ -20,7 +20,7 @@ def needs(module):
 @pytest.fixture(scope='module')
 def ears():
     needs('ear_teacher.synth')
-    return synthetic_landmark_sets(160, valid_pct=0.25, seed=5)
+    return synthetic_landmark_sets(128, valid_pct=0.25, seed=5)
 
 
 @pytest.fixture(scope='module')
@@ -37,7 +37,7 @@ def vae_dir(tmp_path_factory):
     return d
 
 
-@pytest.mark.parametrize('head,feature', [('heatmap', 'feat2'), ('regression', 'feat2'), ('heatmap', 'feat3'), ('heatmap', 'sam')])
+@pytest.mark.parametrize('head,feature', [('heatmap', 'feat2'), ('regression', 'feat3')])
 def test_landmarker_learns(ears, head, feature):
     tr, va = ears
     torch.manual_seed(0)
@@ -99,7 +99,7 @@ def test_dinov2_teacher_trains(tmp_path):
     from ear_teacher.data import DataConfig
     res = train(TrainConfig(preset='tiny', backbone='dinov2', backbone_name='tiny', resolution=112, epochs=1, pretrained=False,
                             save_dir=str(tmp_path/'run'), warmup_epochs=0),
-                LossConfig(), DataConfig(synthetic_n=64, batch_size=16), source='synthetic', quiet=True)
+                LossConfig(), DataConfig(synthetic_n=32, batch_size=16), source='synthetic', quiet=True)
     assert np.isfinite(res.history.train_loss).all()
     lm = EarLandmarker.from_checkpoint(res.best_dir, n_landmarks=4)
     assert lm.encoder.backbone.cfg.kind == 'dinov2'
