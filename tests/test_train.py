@@ -42,6 +42,8 @@ def test_short_run_improves_with_all_six_terms(tmp_path):
     for d in ('last', 'best'): assert EarVAE.from_pretrained(tmp_path/'run'/d) is not None
     assert 1 <= len(list((tmp_path/'run'/'top').iterdir())) <= 3
     assert (tmp_path/'run'/'recon_latest.png').stat().st_size > 0
+    assert list((tmp_path/'run'/'tensorboard').glob('events.out.tfevents.*'))      # TensorBoard log
+    assert (h.nonfinite_steps == 0).all()
     assert 'PSNR' in (tmp_path/'run'/'best'/'README.md').read_text().upper()
 
 ARGS = ['train', '--preset', 'tiny', '--synthetic', '320', '--epochs', '3', '--batch-size', '16', '--warmup-epochs', '1',
