@@ -98,6 +98,19 @@ def test_dataloaders():
     assert any(torch.allclose(xp[0], images_to_tensor(tr.images[i])[0]) for i in range(len(tr)))
     assert show_batch(dls, n=4, show=False).shape[-1] == 3 and dls.show_batch(show=False).ndim == 3
 
+def test_cpu_workers_augment_batches():
+    "With workers on a CPU each worker augments the batches it reads: here a flip, so the epoch is every image mirrored, once."
+    es = EarSet(np.random.default_rng(0).integers(0, 256, (16, 16, 16, 3), dtype=np.uint8))
+    off = {k: 0. for k in AugmentConfig.__dataclass_fields__ if k.startswith('p_')}
+    cfg = DataConfig(batch_size=4, num_workers=2, aug=AugmentConfig(**{**off, 'p_flip': 1.0}))
+    dls = ear_dataloaders(es, es.subset(slice(0, 4)), cfg, device='cpu')
+    assert dls.train.augment is not None and dls.train.after_batch.augment is None     # augmentation moved to the workers
+    xs = torch.cat([x for x, _ in dls.train])
+    assert xs.dtype == torch.float32 and xs.shape == (16, 3, 16, 16)
+    want = images_to_tensor(es.images).flip(-1)
+    key = lambda t: t.sum((1, 2, 3)).argsort()
+    assert torch.allclose(xs[key(xs)], want[key(want)], atol=1e-5)
+
 def test_augment_ranges_and_disable():
     x = torch.rand(8, 3, 32, 32) * 2 - 1
     off = AugmentConfig(**{k: 0. for k in AugmentConfig.__dataclass_fields__ if k.startswith('p_')})

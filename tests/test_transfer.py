@@ -145,3 +145,38 @@ def test_identification_probe_earvn(earvn_dir, vae_dir, tmp_path):
     r = identification_probe(load_teacher(vae_dir), tr, va)
     assert r['n_identities'] == 8 and 0 <= r['nn_accuracy'] <= 1 and 0 <= r['linear_accuracy'] <= 1
     assert r['chance'] == pytest.approx(1 / 8)
+
+
+def test_seed_summary_and_gain():
+    "Per-seed fits are averaged per encoder; the gain column is random-init NME over teacher NME."
+    import pandas as pd
+    from ear_teacher.transfer import summarise_seeds, teacher_gain
+    runs = pd.DataFrame([dict(encoder=e, seed=s, map='feat2', nme=v, failure_rate=0., head_params=10, seconds=1.)
+                         for e, vals in [('teacher', (0.02, 0.04)), ('random init', (0.06, 0.06)), ('raw backbone', (0.05, 0.05))]
+                         for s, v in enumerate(vals)])
+    t = summarise_seeds(runs)
+    assert list(t.index) == ['teacher', 'random init', 'raw backbone'] and (t.seeds == 2).all()
+    assert t.loc['teacher', 'nme'] == pytest.approx(0.03) and t.loc['teacher', 'nme_std'] == pytest.approx(np.std([0.02, 0.04], ddof=1))
+    g = teacher_gain(t.reset_index().assign(head='heatmap', feature='feat2', n_train=96))
+    assert g['random/teacher'].item() == 2.0 and g['teacher'].item().startswith('0.0300 ± ')
+
+
+def test_compare_teachers_seeds_and_subset(vae_dir):
+    "Every variant is fitted once per seed on the first `n_train` ears; validation stays the same."
+    from ear_teacher.transfer import compare_teachers, teacher_runs, CompareConfig, TEACHER_VARIANTS
+    needs('ear_teacher.synth')
+    cfg = CompareConfig(n=64, head='regression', n_train=16, seeds=(0, 1), fit=FitConfig(epochs=1, batch_size=8))
+    runs = teacher_runs(vae_dir, cfg)
+    assert len(runs) == 2 * len(TEACHER_VARIANTS) and set(runs.seed) == {0, 1}
+    t = compare_teachers(vae_dir, cfg)
+    assert list(t.index) == list(TEACHER_VARIANTS) and np.allclose(t.nme, runs.groupby('encoder', sort=False).nme.mean())
+
+
+def test_script_exits_0_after_a_command_that_returns_a_value(vae_dir):
+    "The console script wraps `main` in `sys.exit`: a returned table or dict must not become exit status 1."
+    import shutil, subprocess
+    exe = shutil.which('ear-teacher') or pytest.skip('the ear-teacher script is not on PATH')
+    r = subprocess.run([exe, 'landmarks', '--checkpoint', str(vae_dir), '--synthetic', '32', '--epochs', '1', '--device', 'cpu'],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert 'NME' in r.stdout
