@@ -127,3 +127,13 @@ def test_synthetic_source(cfg):
 def test_bench_runs():
     r = bench_data_pipeline(n_batches=2, batch_size=8, image_size=32, num_workers=0, device='cpu')
     assert r['images_per_s'] > 0 and 'geometry' in r['stage_ms']
+
+
+def test_augment_output_never_leaves_the_range():
+    "Saturated images through resampling and blur (weighted means that can round above 1) stay within [-1, 1]."
+    torch.manual_seed(0)
+    aug = EarAugment(AugmentConfig(p_blur=1.0, p_color=0.0, p_gray=0.0))
+    u = torch.full((32, 32, 32, 3), 255, dtype=torch.uint8); u[:, :, :8] = 0
+    for _ in range(50):
+        x = aug.from_uint8(u)
+        assert x.max() <= 1 and x.min() >= -1
