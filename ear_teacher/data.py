@@ -7,7 +7,7 @@ Docs: https://ear-teacher.github.io/ear-teacher/data.html.md"""
 
 # %% ../nbs/04_data.ipynb #c7b4a6e5
 from __future__ import annotations
-import os, sys, json, math, re, time, hashlib, warnings, tempfile, ctypes
+import os, sys, json, math, re, shutil, time, hashlib, warnings, tempfile, ctypes
 from dataclasses import dataclass, field, replace
 from collections import Counter
 from pathlib import Path
@@ -32,10 +32,11 @@ __all__ = ['IMAGE_EXTS', 'SOURCES', 'CACHE_VERSION', 'AugmentConfig', 'DataConfi
            'EarSet', 'Letterbox', 'letterbox_box', 'SkipImage', 'to_rgb', 'load_rgb', 'crop_image', 'crop_record',
            'read_seed_metadata', 'records_from_npy', 'records_from_coco', 'landmark_columns', 'records_from_csv',
            'read_pts', 'glob_escape', 'records_from_pts', 'records_from_folder', 'detect_source', 'source_records',
-           'default_cache_dir', 'cache_key', 'cached_crops', 'synthetic_ear_set', 'load_ear_set', 'split_indices',
-           'split_ear_set', 'affine_matrices', 'affine_grid', 'color_matrices', 'jpeg_roundtrip', 'EarAugment',
-           'EarImages', 'EarBatch', 'keep_freed_memory', 'EarDataLoader', 'ear_dataloaders', 'show_batch', 'ear_data',
-           'check_data', 'check_data_cli', 'profile_augment', 'bench_data_pipeline']
+           'default_cache_dir', 'cache_key', 'mark_used', 'prune_crop_caches', 'cached_crops', 'synthetic_ear_set',
+           'load_ear_set', 'split_indices', 'split_ear_set', 'affine_matrices', 'affine_grid', 'color_matrices',
+           'jpeg_roundtrip', 'EarAugment', 'EarImages', 'EarBatch', 'keep_freed_memory', 'EarDataLoader',
+           'ear_dataloaders', 'show_batch', 'ear_data', 'check_data', 'check_data_cli', 'profile_augment',
+           'bench_data_pipeline']
 
 # %% ../nbs/04_data.ipynb #a4b6540b
 @dataclass
@@ -76,6 +77,7 @@ class DataConfig:
     num_workers: int = 0 # DataLoader worker processes; on a CPU they also augment (2 on 2 cores: fastest pipeline)
     augment: bool = True # augment training batches (validation batches never are)
     cache_dir: str | None = None # crop cache folder (default `$EAR_TEACHER_CACHE` or `~/.cache/ear_teacher`)
+    cache_max_gb: float = 20 # after building a cache, older ones are deleted, least recently used first, down to this total
     strict: bool = False # raise `BadInputError` at the first unusable record instead of skipping it
     synthetic_n: int | None = None # number of synthetic ears for source 'synthetic' (default 1024)
     n_points: int | None = None # expected landmarks per `.pts` file (default: as each file's header declares)
@@ -490,6 +492,25 @@ def _write_cache(tmp: Path, records, size, margin, report: SkipReport, workers: 
                 bboxes=[records[i].bbox for i in ok])
     (tmp/'meta.json').write_text(json.dumps(meta))
 
+# %% ../nbs/04_data.ipynb #3a937f6b
+def mark_used(cache: Path):
+    "Record a use of `cache` (its `meta.json` modification time); a read-only cache is left as it is."
+    try: os.utime(cache/'meta.json')
+    except OSError: pass
+
+def _dir_bytes(d: Path) -> int: return sum(f.stat().st_size for f in d.rglob('*') if f.is_file())
+
+def prune_crop_caches(root: Path, max_gb: float, keep: Path = None) -> list[Path]:
+    "Delete `crops-*` caches under `root`, least recently used first, until they total at most `max_gb`; never `keep`."
+    caches = sorted((d for d in Path(root).glob('crops-*') if (d/'meta.json').exists()),
+                    key=lambda d: (d == keep, (d/'meta.json').stat().st_mtime_ns))  # `keep` last, then newest last
+    sizes = {d: _dir_bytes(d) for d in caches}
+    total, removed = sum(sizes.values()), []
+    for d in caches:
+        if total <= max_gb * 2**30 or d == keep: break
+        shutil.rmtree(d, ignore_errors=True); total -= sizes[d]; removed.append(d)
+    return removed
+
 # %% ../nbs/04_data.ipynb #25ebf971
 def _open_images(path: Path, n: int) -> np.ndarray:
     "The `n` cached crops, memory-mapped (an empty file cannot be mapped, so it is read)."
@@ -504,6 +525,8 @@ def cached_crops(records: list[EarRecord], cfg: DataConfig = None, workers: int 
         if workers is None: workers = 2 if len(records) >= 2000 and (os.cpu_count() or 1) > 1 and not cfg.strict else 1
         with atomic_dir(d) as tmp:
             _write_cache(tmp, records, cfg.image_size, cfg.margin, SkipReport(strict=cfg.strict), workers)
+        prune_crop_caches(d.parent, cfg.cache_max_gb, keep=d)
+    mark_used(d)
     meta = json.loads((d/'meta.json').read_text())
     report = SkipReport.from_dict(meta['report'], strict=cfg.strict)
     ids = meta['identities']
