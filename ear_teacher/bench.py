@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 from torch import nn
 from fastcore.script import call_parse
-from .core import write_json
+from .core import write_json, markdown_rows
 from .model import EarVAE, VAEConfig, preset_config
 from .losses import EarVAELoss, LossConfig
 
@@ -20,7 +20,7 @@ from .losses import EarVAELoss, LossConfig
 __all__ = ['BENCH_CONFIGS', 'SEED', 'DEFAULT', 'TABLE_COLUMNS', 'PLAIN_PATH', 'model_gflops', 'BenchVariant', 'register_bench',
            'BenchConfig', 'quick_model_config', 'case_settings', 'autocast', 'forward_loss', 'make_train_step', 'sync',
            'time_calls', 'PeakMemory', 'measure', 'device_name', 'cpu_model', 'measure_isolated', 'add_ratios',
-           'data_records', 'failed_record', 'run_bench', 'fmt', 'markdown_table', 'machine_info', 'markdown_section',
+           'data_records', 'failed_record', 'run_bench', 'fmt', 'results_table', 'machine_info', 'markdown_section',
            'update_markdown', 'bench_cli', 'equivalence']
 
 # %% ../nbs/08_bench.ipynb #1b7b39d1
@@ -334,16 +334,12 @@ TABLE_COLUMNS = [('config', 'config'), ('batch_size', 'batch'), ('resolution', '
                  ('gflop_per_img', 'GFLOP/img'), ('fwd_speedup_vs_seed', 'fwd ×seed'), ('train_speedup_vs_seed', 'train ×seed'),
                  ('repeats', 'repeats'), ('notes', 'notes')]
 
-def markdown_table(records: list[dict]) -> str:
+def results_table(records: list[dict]) -> str:
     "The model records as a Markdown table, plus a small table of the data records if any."
-    rows = [r for r in records if r.get('kind') == 'model']
-    lines = ['| ' + ' | '.join(h for _, h in TABLE_COLUMNS) + ' |', '|' + '---|' * len(TABLE_COLUMNS)]
-    lines += ['| ' + ' | '.join(fmt(r.get(k)) for k, _ in TABLE_COLUMNS) + ' |' for r in rows]
-    data = [r for r in records if r.get('kind') == 'data']
-    if data:
-        lines += ['', '| data | images/s | details |', '|---|---|---|']
-        lines += [f"| {r['config']} | {fmt(r['images_per_s'])} | {json.dumps(r['details'], default=str)} |" for r in data]
-    return '\n'.join(lines)
+    models = [[r.get(k) for k, _ in TABLE_COLUMNS] for r in records if r.get('kind') == 'model']
+    data = [[r['config'], r['images_per_s'], json.dumps(r['details'], default=str)] for r in records if r.get('kind') == 'data']
+    table = markdown_rows([h for _, h in TABLE_COLUMNS], models, fmt)
+    return table + ('\n\n' + markdown_rows(['data', 'images/s', 'details'], data, fmt) if data else '')
 
 def machine_info(device: str) -> dict:
     "What the numbers were measured on."
@@ -357,7 +353,7 @@ def markdown_section(records: list[dict], cfg: BenchConfig, command: str) -> str
     info = machine_info(cfg.device)
     bullets = '\n'.join(f'- **{k}**: {v}' for k, v in info.items())
     title = torch.device(cfg.device).type.upper() + (' (quick: tiny model)' if cfg.quick else '')
-    return (f"## {title}\n\n{bullets}\n\n```\n{command}\n```\n\n{markdown_table(records)}\n\n"
+    return (f"## {title}\n\n{bullets}\n\n```\n{command}\n```\n\n{results_table(records)}\n\n"
             "Ratios are per image against `seed` in the same run; `—` = not measured (training-only changes have the "
             "forward of their base). Peak memory: " + ', '.join(sorted({r['mem_method'] for r in records if r.get('kind') == 'model' and r.get('mem_method')})) + '.')
 
@@ -398,7 +394,7 @@ def bench_cli(configs: str = None, # comma-separated names in BENCH_CONFIGS (def
     command, run = cfg.command(), cfg.resolved()
     print(f"{command}\n{len(run.configs)} configs on {device_name(torch.device(run.device))}", flush=True)
     records = run_bench(run, verbose=True)
-    print(markdown_table(records))
+    print(results_table(records))
     if json: write_json(json, records)
     if markdown:
         key = torch.device(run.device).type + ('-quick' if run.quick else '')

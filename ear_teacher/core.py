@@ -13,7 +13,7 @@ import torch
 
 # %% auto #0
 __all__ = ['images_to_tensor', 'tensor_to_images', 'default_device', 'atomic_dir', 'write_json', 'atomic_write_bytes',
-           'markdown_table', 'image_grid', 'save_png']
+           'markdown_rows', 'markdown_table', 'image_grid', 'save_png']
 
 # %% ../nbs/00_core.ipynb #f42a288c
 def images_to_tensor(images: np.ndarray | torch.Tensor, # uint8 `(N, H, W, 3)` or one `(H, W, 3)` image
@@ -77,11 +77,14 @@ def atomic_write_bytes(path: str | Path, data: bytes):
         Path(tmp).unlink(missing_ok=True)
         raise
 
+def markdown_rows(header, rows, cell=str) -> str:
+    "A GitHub Markdown table of `rows` (sequences of values) under `header`, each value written by `cell`."
+    lines = [[str(h) for h in header], ['---'] * len(header), *([cell(v) for v in r] for r in rows)]
+    return '\n'.join('| ' + ' | '.join(r) + ' |' for r in lines)
+
 def markdown_table(df) -> str:
     "A pandas DataFrame as a GitHub Markdown table (index dropped; floats with 4 significant digits)."
-    cell = lambda v: f'{v:.4g}' if isinstance(v, float) else str(v)
-    rows = [list(map(str, df.columns)), ['---'] * len(df.columns)] + [list(map(cell, r)) for r in df.itertuples(index=False)]
-    return '\n'.join('| ' + ' | '.join(r) + ' |' for r in rows)
+    return markdown_rows(df.columns, df.itertuples(index=False), lambda v: f'{v:.4g}' if isinstance(v, float) else str(v))
 
 # %% ../nbs/00_core.ipynb #6f8fc5d9
 def image_grid(images: np.ndarray, # uint8 `(N, H, W, 3)`
