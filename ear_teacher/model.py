@@ -18,11 +18,12 @@ from .backbone import BackboneConfig, create_backbone
 from .core import atomic_dir, atomic_write_bytes
 
 # %% auto #0
-__all__ = ['PRESETS', 'CONFIG_NAME', 'WEIGHTS_NAME', 'CARD_NAME', 'SEED_IGNORED_PREFIXES', 'ResidualBlock', 'SpatialAttention',
-           'conv_bn_relu', 'up_block', 'HeadConfig', 'DecoderConfig', 'VAEConfig', 'EarEncoder', 'EarDecoder', 'EarVAE',
-           'register_preset', 'seed_config', 'default_config', 'tiny_config', 'preset_config', 'create_model',
-           'count_parameters', 'model_card', 'read_card_info', 'update_model_card', 'seed_key_to_ours',
-           'load_seed_state_dict', 'convert_cli', 'info_cli']
+__all__ = ['PRESETS', 'RECIPES', 'DEFAULT_RECIPE', 'CONFIG_NAME', 'WEIGHTS_NAME', 'CARD_NAME', 'SEED_IGNORED_PREFIXES',
+           'ResidualBlock', 'SpatialAttention', 'conv_bn_relu', 'up_block', 'HeadConfig', 'DecoderConfig', 'VAEConfig',
+           'EarEncoder', 'EarDecoder', 'EarVAE', 'register_preset', 'seed_config', 'default_config', 'tiny_config',
+           'list_presets', 'preset_recipe', 'set_config_field', 'preset_config', 'create_model', 'count_parameters',
+           'model_card', 'read_card_info', 'update_model_card', 'seed_key_to_ours', 'load_seed_state_dict',
+           'convert_cli', 'info_cli']
 
 # %% ../nbs/02_model.ipynb #52bb5dab
 class ResidualBlock(nn.Module):
@@ -182,47 +183,80 @@ class EarVAE(nn.Module):
 
 # %% ../nbs/02_model.ipynb #9a6fe506
 PRESETS: dict[str, callable] = {}
+RECIPES: dict[str, dict] = {}
+DEFAULT_RECIPE = dict(lr=3e-4, grad_accum=2, warmup_epochs=5, batch_size=64) # the seed's optimisation settings
 
-def register_preset(name: str):
-    "Decorator: register a function returning a `VAEConfig` under `name`."
+def register_preset(name: str, # the preset's name (`create_model(name)`, `ear-teacher train --preset name`)
+                    recipe: dict | None = None, # training settings that suit it: any of `DEFAULT_RECIPE`'s keys
+                   ):
+    "Decorator: register a function returning a `VAEConfig` under `name`, with the training recipe that suits it."
+    unknown = set(recipe or {}) - set(DEFAULT_RECIPE)
+    if unknown: raise ValueError(f"unknown recipe keys {sorted(unknown)}: expected some of {', '.join(DEFAULT_RECIPE)}")
     def _reg(fn):
-        PRESETS[name] = fn
+        PRESETS[name], RECIPES[name] = fn, {**DEFAULT_RECIPE, **(recipe or {})}
         return fn
     return _reg
 
-@register_preset('seed')
+@register_preset('seed', recipe=DEFAULT_RECIPE)
 def seed_config() -> VAEConfig:
     "The seed: SAM ViT-B at 1024 (crops upsampled), no pixel normalisation, 6 frozen blocks in the graph, eager attention."
     return VAEConfig(BackboneConfig(resolution=1024, pixel_norm=False, freeze_layers=6, grad_through_frozen=True,
                                     attn_implementation='eager'), preset='seed')
 
-@register_preset('default')
+@register_preset('default', recipe=DEFAULT_RECIPE)
 def default_config() -> VAEConfig:
     "SAM ViT-B at native resolution with SAM's pixel normalisation; the seed's head and decoder."
     return VAEConfig(BackboneConfig(resolution=224, freeze_layers=6), preset='default')
 
-@register_preset('tiny')
+@register_preset('tiny', recipe=dict(lr=2e-3, grad_accum=1, warmup_epochs=1, batch_size=32))
 def tiny_config() -> VAEConfig:
     "A small random SAM (2 blocks, width 96) and a narrow head/decoder: same code, trains on a CPU in minutes."
     return VAEConfig(BackboneConfig(name='tiny', resolution=128, freeze_layers=0),
                      HeadConfig(channels=64), DecoderConfig(channels=(128, 128, 64, 32, 16, 16)), latent_dim=128, preset='tiny')
 
-def preset_config(preset: str, **backbone_overrides) -> VAEConfig:
-    "The `VAEConfig` of `preset`, with backbone fields (`resolution`, `freeze_layers`, `name`, …) overridden."
+def list_presets() -> list[str]:
+    "The names `create_model` accepts."
+    return list(PRESETS)
+
+def preset_recipe(preset: str) -> dict:
+    "The training recipe (`lr`, `grad_accum`, `warmup_epochs`, `batch_size`) `preset` was registered with; `train` uses it for unset fields."
+    if preset not in PRESETS: raise ValueError(f"unknown preset {preset!r}: expected one of {', '.join(PRESETS)}")
+    return dict(RECIPES[preset])
+
+_SUBCONFIGS = ('backbone', 'head', 'decoder')
+
+def set_config_field(cfg: VAEConfig, key: str, value):
+    "Set one setting of `cfg`: a `VAEConfig` field, `image_size`, a sub-config field by its name (`resolution`) or, where two sub-configs share a name, by `sub_name` (`head_channels`)."
+    top = {f.name for f in fields(cfg)} - set(_SUBCONFIGS)
+    if key == 'image_size': cfg.decoder.image_size = value; return
+    if key in top: setattr(cfg, key, value); return
+    if key in _SUBCONFIGS and isinstance(value, dict):
+        for k, v in value.items(): set_config_field(cfg, f'{key}_{k}', v)
+        return
+    for sub in _SUBCONFIGS:
+        if key.startswith(sub + '_') and hasattr(getattr(cfg, sub), key[len(sub) + 1:]):
+            setattr(getattr(cfg, sub), key[len(sub) + 1:], value); return
+    owners = [sub for sub in _SUBCONFIGS if key in {f.name for f in fields(getattr(cfg, sub))}]
+    if len(owners) == 1: setattr(getattr(cfg, owners[0]), key, value); return
+    if owners: raise ValueError(f"setting {key!r} is ambiguous: say {' or '.join(f'{o}_{key}' for o in owners)}")
+    raise ValueError(f"unknown model setting {key!r}: expected a field of VAEConfig, BackboneConfig, HeadConfig or DecoderConfig")
+
+def preset_config(preset: str, # name in `PRESETS`
+                  **overrides, # any config field, e.g. `resolution=256`, `latent_dim=256`, `image_size=160`, `head_channels=128`; None is skipped
+                 ) -> VAEConfig:
+    "The `VAEConfig` of `preset` with `overrides` applied (the way timm's factory passes keyword arguments)."
     if preset not in PRESETS: raise ValueError(f"unknown preset {preset!r}: expected one of {', '.join(PRESETS)}")
     cfg = PRESETS[preset]()
-    for k, v in backbone_overrides.items():
-        if v is None: continue
-        if not hasattr(cfg.backbone, k): raise ValueError(f"unknown backbone setting {k!r}")
-        setattr(cfg.backbone, k, v)
+    for k, v in overrides.items():
+        if v is not None: set_config_field(cfg, k, v)
     return cfg
 
 def create_model(preset: str = 'default', # name in `PRESETS`
                  pretrained: bool = True, # load the backbone's pretrained weights (needs the hub or a local dir)
-                 **backbone_overrides, # e.g. `resolution=256`, `freeze_layers=4`, `name='facebook/sam-vit-large'`
+                 **overrides, # any config field: `resolution=256`, `freeze_layers=4`, `latent_dim=256`, `name='facebook/sam-vit-large'`
                 ) -> EarVAE:
     "Build an `EarVAE` from a named preset. `pretrained=False` gives random weights and never touches the network."
-    cfg = preset_config(preset, **backbone_overrides)
+    cfg = preset_config(preset, **overrides)
     return EarVAE(cfg, pretrained=pretrained and cfg.backbone.name != 'tiny') # built-in tiny archs have no weights
 
 def count_parameters(module: nn.Module) -> dict[str, int]:
