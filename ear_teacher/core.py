@@ -6,14 +6,14 @@ Docs: https://ear-teacher.github.io/ear-teacher/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #a9ef6dbc
 from __future__ import annotations
-import os, json, shutil, tempfile, contextlib
+import os, json, shutil, tempfile, contextlib, warnings
 from pathlib import Path
 import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['images_to_tensor', 'tensor_to_images', 'default_device', 'atomic_dir', 'write_json', 'atomic_write_bytes',
-           'markdown_rows', 'markdown_table', 'image_grid', 'save_png']
+__all__ = ['images_to_tensor', 'tensor_to_images', 'default_device', 'known_import_warnings', 'atomic_dir', 'write_json',
+           'atomic_write_bytes', 'markdown_rows', 'markdown_table', 'image_grid', 'save_png']
 
 # %% ../nbs/00_core.ipynb #f42a288c
 def images_to_tensor(images: np.ndarray | torch.Tensor, # uint8 `(N, H, W, 3)` or one `(H, W, 3)` image
@@ -38,6 +38,14 @@ def default_device(device: str | None = None) -> torch.device:
     if torch.cuda.is_available(): return torch.device('cuda')
     if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return torch.device('mps')
     return torch.device('cpu')
+
+# %% ../nbs/00_core.ipynb #b7bed459
+@contextlib.contextmanager
+def known_import_warnings():
+    "Inside the block, hide the known harmless warnings that third-party packages raise while being imported."
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)
+        yield
 
 # %% ../nbs/00_core.ipynb #112bcc35
 @contextlib.contextmanager
