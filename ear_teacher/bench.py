@@ -11,17 +11,17 @@ from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 import torch
 from torch import nn
-from fastcore.script import call_parse
 from .core import write_json, markdown_rows
 from .model import EarVAE, VAEConfig, preset_config
 from .losses import EarVAELoss, LossConfig
 
 # %% auto #0
-__all__ = ['BENCH_CONFIGS', 'SEED', 'DEFAULT', 'TABLE_COLUMNS', 'PLAIN_PATH', 'model_gflops', 'BenchVariant', 'register_bench',
-           'BenchConfig', 'quick_model_config', 'case_settings', 'autocast', 'forward_loss', 'make_train_step', 'sync',
-           'time_calls', 'PeakMemory', 'measure', 'device_name', 'cpu_model', 'measure_isolated', 'add_ratios',
-           'data_records', 'failed_record', 'run_bench', 'fmt', 'results_table', 'machine_info', 'markdown_section',
-           'update_markdown', 'bench_cli', 'equivalence']
+__all__ = ['BENCH_CONFIGS', 'SEED', 'DEFAULT', 'TABLE_COLUMNS', 'PLAIN_PATH', 'EAGER_MODULES', 'model_gflops', 'BenchVariant',
+           'register_bench', 'BenchConfig', 'quick_model_config', 'case_settings', 'autocast', 'forward_loss',
+           'make_train_step', 'sync', 'time_calls', 'PeakMemory', 'measure', 'device_name', 'cpu_model',
+           'measure_isolated', 'add_ratios', 'data_records', 'failed_record', 'run_bench', 'fmt', 'results_table',
+           'machine_info', 'markdown_section', 'update_markdown', 'equivalence', 'help_time', 'startup_times',
+           'startup_table', 'startup_section']
 
 # %% ../nbs/08_bench.ipynb #1b7b39d1
 def model_gflops(cfg: VAEConfig, # the model to count
@@ -371,36 +371,6 @@ def update_markdown(path, # the Markdown file (created if missing)
     tmp = path.with_suffix(path.suffix + '.tmp'); tmp.write_text(text); os.replace(tmp, path)
     return path
 
-# %% ../nbs/08_bench.ipynb #33b1dc64
-@call_parse
-def bench_cli(configs: str = None, # comma-separated names in BENCH_CONFIGS (default: the device's list)
-              device: str = None, # cpu or cuda (default: cuda when available)
-              batch_size: int = None, # batch of the 'main' configs (default: 64 on CUDA, 2 on CPU)
-              seed_batch_size: int = None, # the seed's batch (default: 4 on CUDA, 1 on CPU)
-              repeats: int = None, # timed repeats (default: 10 CUDA, 3 CPU, 2 for CPU configs >= 512 px)
-              warmup: int = None, # warm-up calls (default: 3 CUDA, 1 CPU)
-              json: str = None, # write the records to this JSON file
-              markdown: str = None, # write/update this device's section of a Markdown file, e.g. BENCHMARKS.md
-              quick: bool = False, # tiny SAM and resolutions / 4: a demo in seconds
-              compile: bool = False, # also benchmark torch.compile (default+compile)
-              no_data: bool = False, # skip the data-pipeline and synthetic-generator figures
-              isolate: str = None, # true/false: each config in a fresh subprocess (default: true on CPU)
-             ):
-    "Speed and memory of the configurations against `seed`, measured in one run: prints a table, writes JSON/Markdown."
-    iso = None if isolate is None else isolate.lower() in ('1', 'true', 'yes')
-    cfg = BenchConfig(configs=configs.split(',') if configs else None, device=device, batch_size=batch_size,
-                      seed_batch_size=seed_batch_size, repeats=repeats, warmup=warmup, quick=quick, compile=compile,
-                      isolate=iso, data=not no_data)
-    command, run = cfg.command(), cfg.resolved()
-    print(f"{command}\n{len(run.configs)} configs on {device_name(torch.device(run.device))}", flush=True)
-    records = run_bench(run, verbose=True)
-    print(results_table(records))
-    if json: write_json(json, records)
-    if markdown:
-        key = torch.device(run.device).type + ('-quick' if run.quick else '')
-        update_markdown(markdown, key, markdown_section(records, run, command))
-    # returns nothing: the `ear-teacher` script passes a return value to sys.exit (use `run_bench` for the records)
-
 # %% ../nbs/08_bench.ipynb #06c6ec26
 PLAIN_PATH = dict(name='tiny', resolution=192, freeze_layers=1, grad_through_frozen=True, attn_implementation='eager', checkpointing=False)
 
@@ -443,3 +413,53 @@ def equivalence(change: dict, # backbone fields to change, plus optional 'precis
     return dict(recon=_rel(b['recon'], a['recon']), mu=_rel(b['mu'], a['mu']), loss=_rel(b['loss'], a['loss']),
                 grads=_rel(*(torch.cat([g[n].flatten() for n in sorted(shared)]) for g in (b['grads'], a['grads']))), n_grads=len(shared),
                 only_plain=sorted(a['grads'].keys() - b['grads'].keys()), only_other=sorted(b['grads'].keys() - a['grads'].keys()))
+
+# %% ../nbs/08_bench.ipynb #13238572
+# the module each command's `call_parse` function lived in before the commands moved to `ear_teacher.cli`
+EAGER_MODULES = {'synth': 'ear_teacher.synth', 'check-data': 'ear_teacher.data', 'train': 'ear_teacher.train',
+                 'eigenears': 'ear_teacher.eigenears', 'bench': 'ear_teacher.bench', 'convert': 'ear_teacher.model',
+                 'info': 'ear_teacher.model', 'landmarks': 'ear_teacher.transfer', 'compare': 'ear_teacher.transfer'}
+
+_HELP_PROBE = '''import sys, importlib, contextlib, io
+if {module!r}: importlib.import_module({module!r})
+from ear_teacher.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    try: main([{command!r}, '--help'])
+    except SystemExit: pass
+print('torch' in sys.modules)'''
+
+def help_time(command: str, # an `ear-teacher` command
+              module: str = '', # import this module first ('' for none)
+             ) -> tuple[float, bool]: # wall seconds, and whether torch was imported
+    "Wall time of a fresh interpreter answering `ear-teacher <command> --help`."
+    t = time.perf_counter()
+    out = subprocess.run([sys.executable, '-c', _HELP_PROBE.format(module=module, command=command)],
+                         capture_output=True, text=True, check=True).stdout.split()
+    return time.perf_counter() - t, out[-1] == 'True'
+
+def startup_times(commands: list[str] | None = None, # default: every command
+                  repeats: int = 3, # interleaved runs of each measurement (the median is kept)
+                 ) -> list[dict]:
+    "Median seconds of `ear-teacher <command> --help` now and with the command's old eager import, measured in one run."
+    from ear_teacher.cli import COMMANDS
+    out = []
+    for c in commands or list(COMMANDS):
+        now, eager, torch_now = [], [], False
+        for _ in range(repeats):
+            t, torch_now = help_time(c); now.append(t)
+            if c in EAGER_MODULES: eager.append(help_time(c, EAGER_MODULES[c])[0])
+        out.append(dict(command=c, help_s=statistics.median(now), eager_help_s=statistics.median(eager) if eager else None,
+                        imports_torch=torch_now, repeats=repeats))
+    return out
+
+def startup_table(records: list[dict]) -> str:
+    "The start-up records as a Markdown table."
+    return markdown_rows(['command', '`--help` now (s)', 'eager import + `--help` (s)', 'torch imported now'],
+                         [[r['command'], fmt(r['help_s']), fmt(r['eager_help_s']), 'yes' if r['imports_torch'] else 'no'] for r in records])
+
+def startup_section(records: list[dict]) -> str:
+    "The `BENCHMARKS.md` section of a start-up run."
+    when = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')
+    return (f"## `ear-teacher <command> --help` start-up\n\n`ear-teacher bench --startup --markdown BENCHMARKS.md`, {when}, "
+            f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; median of {records[0]['repeats']} fresh interpreters each, "
+            "now and with the module the command used to live in imported first (the old cost).\n\n" + startup_table(records))

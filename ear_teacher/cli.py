@@ -6,29 +6,43 @@ Docs: https://ear-teacher.github.io/ear-teacher/cli.html.md"""
 
 # %% ../nbs/10_cli.ipynb #09db0a99
 from __future__ import annotations
-import sys, importlib
-from fastcore.script import parse_cli
+import os, sys, importlib
+from fastcore.script import call_parse, parse_cli
 
 # %% auto #0
-__all__ = ['COMMANDS', 'resolve_command', 'main']
+__all__ = ['COMMANDS', 'USER_ERRORS', 'resolve_command', 'error_line', 'debug_requested', 'main', 'synth_cli', 'check_data_cli',
+           'train_cli', 'eigenears_cli', 'evaluate_cli', 'bench_cli', 'convert_cli', 'info_cli', 'landmarks_cli',
+           'compare_cli']
+
+# %% ../nbs/10_cli.ipynb #52407e21
+if __name__ == '__main__':  # `python -m ear_teacher.cli ...` (how torchrun starts it): dispatch through the imported
+    from ear_teacher.cli import main  # module, so that the `call_parse` functions below never run as this script
+    main(); sys.exit()
 
 # %% ../nbs/10_cli.ipynb #5c568305
 COMMANDS = {
-    'synth':      ('ear_teacher.synth:synth_cli',          'generate synthetic ears with ground truth (PNG + labels.csv)'),
-    'check-data': ('ear_teacher.data:check_data_cli',      'report usable and skipped records of a data source'),
-    'train':      ('ear_teacher.train:train_cli',          'train the ear VAE with fastai (synthetic ears by default)'),
-    'eigenears':  ('ear_teacher.eigenears:eigenears_cli',  'PCA of the latent space: eigenear strips, GIFs, variance table'),
-    'bench':      ('ear_teacher.bench:bench_cli',          'speed and memory benchmark against the seed configuration'),
-    'convert':    ('ear_teacher.model:convert_cli',        "import a seed Lightning .ckpt into a from_pretrained directory"),
-    'landmarks':  ('ear_teacher.transfer:landmarks_cli',   'train and evaluate a landmark head on the teacher'),
-    'compare':    ('ear_teacher.transfer:compare_cli',     'teacher vs random init vs raw backbone on landmarks, per protocol'),
-    'info':       ('ear_teacher.model:info_cli',           'list model presets and their parameter counts'),
+    'synth':      ('ear_teacher.cli:synth_cli',      'generate synthetic ears with ground truth (PNG + labels.csv)'),
+    'check-data': ('ear_teacher.cli:check_data_cli', 'report usable and skipped records of a data source'),
+    'train':      ('ear_teacher.cli:train_cli',      'train the ear VAE with fastai (synthetic ears by default)'),
+    'eigenears':  ('ear_teacher.cli:eigenears_cli',  'PCA of the latent space: eigenear strips, GIFs, variance table'),
+    'bench':      ('ear_teacher.cli:bench_cli',      'speed and memory benchmark against the seed configuration'),
+    'convert':    ('ear_teacher.cli:convert_cli',    "import a seed Lightning .ckpt into a from_pretrained directory"),
+    'landmarks':  ('ear_teacher.cli:landmarks_cli',  'train and evaluate a landmark head on the teacher'),
+    'compare':    ('ear_teacher.cli:compare_cli',    'teacher vs random init vs raw backbone on landmarks, per protocol'),
+    'info':       ('ear_teacher.cli:info_cli',       'list model presets and their parameter counts'),
+    'evaluate':   ('ear_teacher.cli:evaluate_cli',   'PSNR/SSIM of a checkpoint on any ear source, beside the pixel-PCA baseline'),
+    'explore':    ('ear_teacher.app:explore_cli',    'serve the eigenear explorer as a local web page (Voilà)'),
 }
+
+# what a user can cause and fix: missing or unreadable files and folders (OSError), values that make no sense,
+# unusable data (ValueError, including BadInputError); anything else is a bug and keeps its traceback
+USER_ERRORS = (OSError, ValueError)
 
 def _usage() -> str:
     w = max(map(len, COMMANDS))
     rows = '\n'.join(f'  {k:<{w}}  {doc}' for k, (_, doc) in COMMANDS.items())
-    return f"usage: ear-teacher <command> [options]\n\ncommands:\n{rows}\n\n`ear-teacher <command> --help` shows a command's options."
+    return (f"usage: ear-teacher <command> [options] [--debug]\n\ncommands:\n{rows}\n\n"
+            "`ear-teacher <command> --help` shows a command's options; --debug (or EAR_TEACHER_DEBUG=1) shows the traceback of an error.")
 
 def resolve_command(name: str):
     "The `call_parse` function behind sub-command `name`."
@@ -37,9 +51,21 @@ def resolve_command(name: str):
     mod, fn = COMMANDS[name][0].split(':')
     return getattr(importlib.import_module(mod), fn)
 
+def error_line(cmd: str, e: BaseException) -> str:
+    "`ear-teacher <cmd>: <message>` on one line."
+    msg = ' '.join(str(e).split()) or type(e).__name__
+    if isinstance(e, OSError) and e.filename and str(e.filename) not in msg: msg = f"{msg}: {e.filename}"
+    if type(e).__name__ == 'OutOfMemoryError': msg = f"out of GPU memory; try a smaller --batch-size ({msg[:200]})"
+    return f"ear-teacher {cmd}: {msg}"
+
+def debug_requested(argv: list[str]) -> bool:
+    "True when `--debug` is on the command line or `EAR_TEACHER_DEBUG` is set to anything but 0."
+    return '--debug' in argv or os.environ.get('EAR_TEACHER_DEBUG', '0') not in ('', '0')
+
 def main(argv: list[str] | None = None) -> None:
     "Entry point of the `ear-teacher` script: runs a command and returns None, so the script exits with status 0."
     argv = list(sys.argv[1:] if argv is None else argv)
+    debug = debug_requested(argv); argv = [a for a in argv if a != '--debug']
     if not argv or argv[0] in ('-h', '--help', 'help'):
         print(_usage()); return
     cmd, rest = argv[0], argv[1:]
@@ -49,7 +75,266 @@ def main(argv: list[str] | None = None) -> None:
     try:
         args, kwargs, _ = parse_cli(fn)  # fastcore's parser for the function's annotated signature
         fn(*args, **kwargs)  # its result is for Python callers; `sys.exit(result)` would print it and exit with 1
+    except (*USER_ERRORS, KeyboardInterrupt) as e:
+        if debug: raise
+        if isinstance(e, KeyboardInterrupt): raise SystemExit(f"ear-teacher {cmd}: interrupted") from None
+        raise SystemExit(error_line(cmd, e)) from None  # SystemExit(str): Python prints it to stderr and exits with 1
+    except Exception as e:
+        if debug or type(e).__name__ != 'OutOfMemoryError': raise
+        raise SystemExit(error_line(cmd, e)) from None
     finally: sys.argv = old
 
-# %% ../nbs/10_cli.ipynb #206bebd1
-if __name__ == '__main__': main()
+# %% ../nbs/10_cli.ipynb #d9c0cb5b
+@call_parse
+def synth_cli(out: str = 'synthetic_ears', # output folder for the PNGs and labels.csv
+              N: int = 64, # how many ears (`-n` / `--n`)
+              seed: int = 0, # seed of the set
+              size: int = 128, # image size in pixels
+             ):
+    "Generate synthetic ears with ground truth: `ear_00000.png`, … and `labels.csv`."
+    import time
+    from ear_teacher.synth import write_synthetic_ears
+    t = time.perf_counter()
+    csv = write_synthetic_ears(out, N, seed=seed, size=size)
+    dt = time.perf_counter() - t
+    print(f'wrote {N} synthetic ears ({size}x{size}) and {csv.name} to {csv.parent} ({N/dt:.0f} images/s)')
+
+@call_parse
+def check_data_cli(
+    source: str, # a folder of images, a .json (COCO) / .csv / seed .npy annotation file, a folder of .pts files, or 'synthetic'
+    root: str = None, # folder that relative image paths resolve against
+    strict: bool = False, # exit with status 1 if anything was skipped
+    image_size: int = 128, # crop side (the cache is per size)
+):
+    "Report usable and skipped records of a data source, with reasons and example files; exit status 1 when nothing is usable."
+    from ear_teacher.data import DataConfig, check_data
+    report = check_data(source, root, cfg=DataConfig(image_size=image_size))
+    print(f"{source}: {report}")
+    if not report.n_ok: raise SystemExit(f"ear-teacher check-data: nothing usable in {source}")
+    if strict and report.n_skipped: raise SystemExit(f"ear-teacher check-data: {report.n_skipped} skipped (--strict)")
+
+# %% ../nbs/10_cli.ipynb #6966a844
+@call_parse
+def train_cli(
+    data: str = None, # a data source: folder of crops, COCO .json, .csv, .pts folder, or seed .npy metadata
+    train_metadata: str = None, # the seed's train_teacher.npy (same as --data)
+    val_metadata: str = None, # the seed's val_teacher.npy (otherwise a split of the training data)
+    root_dir: str = None, # root for relative image paths
+    synthetic: int = None, # train on N generated ears (the default when no data is given: 1024)
+    preset: str = 'default', # model preset: default, seed, tiny
+    backbone: str = None, # backbone kind: sam or dinov2
+    backbone_name: str = None, # hub id or local directory of the backbone
+    resolution: int = None, # backbone input resolution
+    freeze_layers: int = None, # frozen backbone blocks
+    random_init: bool = False, # random backbone weights instead of pretrained (offline)
+    latent_dim: int = None, # latent size
+    image_size: int = 128, # crop side
+    batch_size: int = None, # default: the preset's recipe (tiny 32, others 64)
+    epochs: int = 60,
+    lr: float = None, # default: the preset's recipe (tiny 2e-3, others 3e-4)
+    weight_decay: float = 1e-5,
+    warmup_epochs: float = None, # default: the preset's recipe (tiny 1, others 5)
+    scheduler: str = 'cosine', # cosine or onecycle
+    grad_accum: int = None, # default: the preset's recipe (tiny 1, others 2)
+    kl_weight: float = 1e-6,
+    kl_schedule: str = 'constant', # constant, linear, cyclical, psnr_gated
+    perceptual_weight: float = 1.5,
+    perceptual: str = 'backbone', # backbone (offline), vgg (needs weights) or none
+    ssim_weight: float = 0.6,
+    edge_weight: float = 0.3,
+    contrastive_weight: float = 0.1,
+    center_weight: float = 3.0,
+    recon_loss: str = 'l1', # l1 or mse
+    num_workers: int = 0,
+    no_augment: bool = False, # switch off training augmentation
+    precision: str = 'auto', # auto, bf16, fp16, fp32
+    save_dir: str = 'runs/ear-teacher',
+    log_dir: str = None,
+    resume: str = None, # checkpoint directory to continue from (SAVE_DIR/last)
+    early_stopping: bool = False,
+    patience: int = 10,
+    seed: int = 42,
+    device: str = None, # cuda, cpu, mps (default: best available)
+    strict: bool = False, # stop at the first unusable image instead of skipping it
+):
+    "Train the ear VAE: `ear-teacher train --preset tiny --synthetic 512 --epochs 5`."
+    from ear_teacher.data import DataConfig
+    from ear_teacher.losses import LossConfig
+    from ear_teacher.train import TrainConfig, train
+    source = data or train_metadata or 'synthetic'
+    dcfg = DataConfig(image_size=image_size, batch_size=batch_size, num_workers=num_workers, augment=not no_augment,
+                      seed=seed, strict=strict, synthetic_n=synthetic if synthetic else (None if source != 'synthetic' else 1024))
+    tcfg = TrainConfig(preset=preset, backbone=backbone, backbone_name=backbone_name, resolution=resolution,
+                       freeze_layers=freeze_layers, pretrained=not random_init, latent_dim=latent_dim, epochs=epochs, lr=lr,
+                       weight_decay=weight_decay, warmup_epochs=warmup_epochs, scheduler=scheduler, grad_accum=grad_accum,
+                       precision=precision, kl_schedule=kl_schedule, save_dir=save_dir, log_dir=log_dir, resume=resume,
+                       early_stopping=early_stopping, patience=patience, seed=seed, device=device)
+    lcfg = LossConfig(recon=recon_loss, center_weight=center_weight, kl_weight=kl_weight, perceptual_weight=perceptual_weight,
+                      perceptual=perceptual, ssim_weight=ssim_weight, edge_weight=edge_weight, contrastive_weight=contrastive_weight)
+    train(tcfg, lcfg, dcfg, source=source, root=root_dir, valid_source=val_metadata)
+
+# %% ../nbs/10_cli.ipynb #51952695
+@call_parse
+def eigenears_cli(checkpoint: str = None, # `save_pretrained` directory of the VAE (required)
+                  out: str = 'eigenears', # output directory
+                  data: str = None, # data source (folder, .csv/.json/.npy); default: synthetic ears
+                  synthetic: int = None, # number of synthetic ears to generate (default 1024 when no --data)
+                  root: str = None, # folder that relative paths in --data resolve against
+                  valid_pct: float = 0.1, # analyse this validation fraction (same split as training); 0: everything
+                  max_samples: int = 500, # encode at most this many ears
+                  n_components: int = 16, # principal components to keep
+                  seed: int = 42, # split / subset / generator seed
+                  batch_size: int = 64, # encoding batch size
+                  device: str = None, # torch device (default: fastest available)
+                 ):
+    "PCA of the latent space: variance table, eigenear strips and GIFs, summary sheet, anatomy score on synthetic ears."
+    if checkpoint is None: raise SystemExit("ear-teacher eigenears: --checkpoint DIR is required")
+    from ear_teacher.eigenears import EigenConfig, run_eigenears
+    run_eigenears(EigenConfig(checkpoint=checkpoint, out=out, data=data, synthetic=synthetic, root=root, valid_pct=valid_pct,
+                              max_samples=max_samples, n_components=n_components, seed=seed, batch_size=batch_size, device=device))
+
+# %% ../nbs/10_cli.ipynb #007c9901
+@call_parse
+def evaluate_cli(checkpoint: str = None, # `save_pretrained` directory of the VAE (required)
+                 data: str = 'synthetic', # the ears to score: a folder, .json/.csv/.npy file, .pts folder, or 'synthetic'
+                 synthetic: int = 256, # with --data synthetic: how many ears
+                 seed: int = 7, # with --data synthetic: the generator seed (training uses 42)
+                 root: str = None, # root that relative paths resolve against
+                 baseline_fit: str = None, # fit the pixel-PCA baseline at the latent's dimension on this source
+                 baseline_synthetic: int = 2048, # with --baseline-fit synthetic: how many ears
+                 baseline_seed: int = 42, # with --baseline-fit synthetic: the generator seed
+                 max_samples: int = None, # score at most this many ears (a seeded subset)
+                 out: str = None, # write scores.csv, best_worst.png and summary.json here
+                 json: bool = False, # print the summary as one JSON object instead of a sentence
+                 device: str = None, # torch device (default: fastest available)
+                ):
+    "PSNR and SSIM of a checkpoint's reconstructions, beside pixel PCA: `ear-teacher evaluate --checkpoint DIR --data SOURCE`."
+    if checkpoint is None: raise SystemExit("ear-teacher evaluate: --checkpoint DIR is required")
+    import json as _json
+    from ear_teacher.evaluate import EvalConfig, run_evaluate
+    report = run_evaluate(EvalConfig(checkpoint, data, synthetic, seed, root, baseline_fit, baseline_synthetic, baseline_seed,
+                                     max_samples=max_samples, out=out, device=device))
+    print(_json.dumps(report.summary()) if json else report)
+
+# %% ../nbs/10_cli.ipynb #1d2c9038
+@call_parse
+def bench_cli(configs: str = None, # comma-separated names in BENCH_CONFIGS (default: the device's list)
+              device: str = None, # cpu or cuda (default: cuda when available)
+              batch_size: int = None, # batch of the 'main' configs (default: 64 on CUDA, 2 on CPU)
+              seed_batch_size: int = None, # the seed's batch (default: 4 on CUDA, 1 on CPU)
+              repeats: int = None, # timed repeats (default: 10 CUDA, 3 CPU, 2 for CPU configs >= 512 px)
+              warmup: int = None, # warm-up calls (default: 3 CUDA, 1 CPU)
+              json: str = None, # write the records to this JSON file
+              markdown: str = None, # write/update this device's section of a Markdown file, e.g. BENCHMARKS.md
+              quick: bool = False, # tiny SAM and resolutions / 4: a demo in seconds
+              compile: bool = False, # also benchmark torch.compile (default+compile)
+              no_data: bool = False, # skip the data-pipeline and synthetic-generator figures
+              isolate: str = None, # true/false: each config in a fresh subprocess (default: true on CPU)
+              startup: bool = False, # only time `ear-teacher <command> --help`, now and with the command's old eager import
+             ):
+    "Speed and memory of the configurations against `seed`, measured in one run: prints a table, writes JSON/Markdown."
+    from ear_teacher.core import write_json
+    if startup:
+        from ear_teacher.bench import startup_times, startup_table, startup_section, update_markdown
+        records = startup_times(repeats=repeats or 3)
+        print(startup_table(records))
+        if json: write_json(json, records)
+        if markdown: update_markdown(markdown, 'cli-startup', startup_section(records))
+        return
+    import torch
+    from ear_teacher.bench import (BenchConfig, device_name, run_bench, results_table, update_markdown, markdown_section)
+    iso = None if isolate is None else isolate.lower() in ('1', 'true', 'yes')
+    cfg = BenchConfig(configs=configs.split(',') if configs else None, device=device, batch_size=batch_size,
+                      seed_batch_size=seed_batch_size, repeats=repeats, warmup=warmup, quick=quick, compile=compile,
+                      isolate=iso, data=not no_data)
+    command, run = cfg.command(), cfg.resolved()
+    print(f"{command}\n{len(run.configs)} configs on {device_name(torch.device(run.device))}", flush=True)
+    records = run_bench(run, verbose=True)
+    print(results_table(records))
+    if json: write_json(json, records)
+    if markdown:
+        key = torch.device(run.device).type + ('-quick' if run.quick else '')
+        update_markdown(markdown, key, markdown_section(records, run, command))
+    # returns nothing: the `ear-teacher` script passes a return value to sys.exit (use `run_bench` for the records)
+
+# %% ../nbs/10_cli.ipynb #212fbafe
+@call_parse
+def convert_cli(ckpt: str, # the seed's Lightning .ckpt
+                out_dir: str, # where to write the from_pretrained directory
+               ):
+    "Import a seed checkpoint: `ear-teacher convert SEED.ckpt OUT_DIR`."
+    from pathlib import Path
+    from ear_teacher.model import EarVAE, count_parameters
+    model = EarVAE.from_seed_checkpoint(ckpt)
+    model.save_pretrained(out_dir, info=dict(imported_from=Path(ckpt).name))
+    print(f"wrote {out_dir} (preset 'seed', {count_parameters(model)['total']:,} parameters)")
+
+@call_parse
+def info_cli():
+    "List the presets with their backbone, resolution and parameter counts (random weights, offline)."
+    from ear_teacher.model import PRESETS, create_model, count_parameters
+    for name in PRESETS:
+        m = create_model(name, pretrained=False); c = count_parameters(m); b = m.config.backbone
+        print(f"{name:8s} {b.kind}:{b.name} @ {b.resolution}px  total {c['total']:>12,}  trainable {c['trainable']:>12,}")
+
+# %% ../nbs/10_cli.ipynb #6dfb5f63
+@call_parse
+def landmarks_cli(
+    checkpoint: str = None, # VAE directory (`save_pretrained` / a training run's `best`)
+    synthetic: int = None, # train and score on N synthetic ears (the default when no --data: 512)
+    data: str = None, # a data source with landmarks (CSV/COCO/.pts, see *Ear data*)
+    root: str = None, # root for relative image paths in --data
+    random_init: bool = False, # same architecture, random weights (the baseline)
+    finetune: bool = False, # also train the encoder (default: frozen)
+    feature: str = 'feat2', # teacher map: sam, feat1, feat2, feat3
+    head: str = 'heatmap', # heatmap or regression
+    epochs: int = 10,
+    batch_size: int = 32,
+    lr: float = 2e-3,
+    valid_pct: float = 0.2,
+    seed: int = 42,
+    device: str = None, # cuda, cpu, mps (default: best available)
+    json: str = None, # write {"nme": ..., "failure_rate": ...} to this file
+):
+    "Train and evaluate a landmark head on a teacher: `ear-teacher landmarks --checkpoint runs/x/best --synthetic 512`."
+    if not checkpoint: raise SystemExit("ear-teacher landmarks: --checkpoint DIR is required (a saved VAE directory)")
+    from ear_teacher.core import write_json
+    from ear_teacher.transfer import EarLandmarker, FitConfig, fit_head, ear_set_landmark_sets, synthetic_landmark_sets
+    if data: tr, va = ear_set_landmark_sets(data, root, valid_pct, seed)
+    else: tr, va = synthetic_landmark_sets(synthetic or 512, valid_pct, seed)
+    model = EarLandmarker.from_checkpoint(checkpoint, freeze_encoder=not finetune, random_init=random_init, seed=seed,
+                                          feature=feature, head=head, n_landmarks=tr.points.shape[1])
+    r = fit_head(model, tr, va, FitConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device))
+    out = dict(r.metrics, encoder='random init' if random_init else 'teacher', finetune=finetune, feature=feature, head=head,
+               n_train=len(tr), n_valid=len(va), epochs=epochs)
+    print(f"{out['encoder']} ({feature}, {head}{', fine-tuned' if finetune else ', frozen'}): NME {r.metrics['nme']:.4f}, "
+          f"failure rate@10% {r.metrics['failure_rate']:.3f} on {len(va)} validation ears")
+    if json: write_json(json, out)
+    return out
+
+@call_parse
+def compare_cli(
+    checkpoint: str = None, # the teacher's VAE directory (a training run's `best`)
+    heads: str = 'heatmap,regression', # comma-separated landmark heads
+    n_train: str = '96,384', # comma-separated labelled training-set sizes (validation: the same 128 held-out ears)
+    features: str = 'feat2', # comma-separated teacher maps (sam, feat1, feat2, feat3)
+    seeds: int = 3, # fits per encoder and protocol (seeds 0 … N-1)
+    epochs: int = 10,
+    device: str = None, # cuda, cpu, mps (default: best available)
+    json: str = None, # write every row (protocol × encoder, averaged over seeds) to this file
+):
+    "Does the teacher teach? Teacher vs random init vs raw backbone on synthetic landmarks, per protocol."
+    if not checkpoint: raise SystemExit("ear-teacher compare: --checkpoint DIR is required (a saved VAE directory)")
+    from pathlib import Path
+    if not (Path(checkpoint)/'config.json').is_file():  # before minutes of data generation, not after
+        raise FileNotFoundError(f"{checkpoint}: no config.json; not an ear-teacher model directory")
+    from ear_teacher.core import markdown_table, write_json
+    from ear_teacher.transfer import CompareConfig, FitConfig, compare_protocols, teacher_gain
+    items = lambda s: [v.strip() for v in s.split(',') if v.strip()]
+    cfg = CompareConfig(seeds=tuple(range(seeds)), fit=FitConfig(epochs=epochs, device=device))
+    table = compare_protocols(checkpoint, items(heads), [int(v) for v in items(n_train)], items(features), cfg)
+    gain = teacher_gain(table)
+    print(markdown_table(gain))
+    print(f"teacher better than random init (mean NME over {seeds} seeds) in {(gain['random/teacher'] > 1).sum()} of {len(gain)} protocols")
+    if json: write_json(json, table.to_dict('records'))
+    return table

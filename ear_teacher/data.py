@@ -17,9 +17,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
-from fastcore.script import call_parse
-from fastai.data.load import DataLoader
-from fastai.data.core import DataLoaders
+from .core import known_import_warnings
+with known_import_warnings():
+    from fastai.data.load import DataLoader
+    from fastai.data.core import DataLoaders
 from fasttransform import ItemTransform
 import kornia
 import kornia.augmentation as K
@@ -35,8 +36,7 @@ __all__ = ['IMAGE_EXTS', 'SOURCES', 'CACHE_VERSION', 'AugmentConfig', 'DataConfi
            'default_cache_dir', 'cache_key', 'mark_used', 'prune_crop_caches', 'cached_crops', 'synthetic_ear_set',
            'load_ear_set', 'split_indices', 'split_ear_set', 'affine_matrices', 'affine_grid', 'color_matrices',
            'jpeg_roundtrip', 'EarAugment', 'EarImages', 'EarBatch', 'keep_freed_memory', 'EarDataLoader',
-           'ear_dataloaders', 'show_batch', 'ear_data', 'check_data', 'check_data_cli', 'profile_augment',
-           'bench_data_pipeline']
+           'ear_dataloaders', 'show_batch', 'ear_data', 'check_data', 'profile_augment', 'bench_data_pipeline']
 
 # %% ../nbs/04_data.ipynb #a4b6540b
 @dataclass
@@ -71,7 +71,7 @@ class DataConfig:
     "How to load, crop, cache, split and batch ear images."
     image_size: int = 128 # side of the square crops
     margin: float = 0.1 # fraction of the box width/height added on each side before cropping
-    batch_size: int = 64
+    batch_size: int | None = None # None: the model preset's recipe in `train` (see `preset_recipe`), 64 elsewhere
     valid_pct: float = 0.1
     seed: int = 42 # split and synthetic-generator seed
     num_workers: int = 0 # DataLoader worker processes; on a CPU they also augment (2 on 2 cores: fastest pipeline)
@@ -774,9 +774,10 @@ def ear_dataloaders(train: EarSet, valid: EarSet, cfg: DataConfig = None, device
     device = default_device(device) if not isinstance(device, torch.device) else device
     aug = EarAugment(cfg.aug) if cfg.augment else None
     in_workers = cfg.num_workers > 0 and device.type == 'cpu'      # CPU: augment beside training, in the workers
-    kw = dict(bs=cfg.batch_size, num_workers=cfg.num_workers, device=device)
+    bs = cfg.batch_size or 64
+    kw = dict(bs=bs, num_workers=cfg.num_workers, device=device)
     trn = EarDataLoader(EarImages(train.images), augment=aug if in_workers else None, shuffle=True,
-                        drop_last=len(train) > cfg.batch_size, after_batch=EarBatch(None if in_workers else aug), **kw)
+                        drop_last=len(train) > bs, after_batch=EarBatch(None if in_workers else aug), **kw)
     val = EarDataLoader(EarImages(valid.images), shuffle=False, after_batch=EarBatch(None), **kw)
     trn.rng.seed(cfg.seed)
     return DataLoaders(trn, val, device=device)
@@ -806,19 +807,6 @@ def check_data(source, # 'synthetic', a folder, or a .npy / .json / .csv annotat
     report = SkipReport(strict=strict)
     records = source_records(source, root, cfg, report)
     return report.extend(cached_crops(records, cfg).report)
-
-@call_parse
-def check_data_cli(
-    source: str, # a folder of images, a .json (COCO) / .csv / seed .npy annotation file, a folder of .pts files, or 'synthetic'
-    root: str = None, # folder that relative image paths resolve against
-    strict: bool = False, # exit with status 1 if anything was skipped
-    image_size: int = 128, # crop side (the cache is per size)
-):
-    "Report usable and skipped records of a data source, with reasons and example files."
-    try: report = check_data(source, root, cfg=DataConfig(image_size=image_size))
-    except (BadInputError, FileNotFoundError) as e: print(f"ear-teacher check-data: {e}", file=sys.stderr); sys.exit(1)
-    print(f"{source}: {report}")
-    if strict and report.n_skipped: sys.exit(1)
 
 # %% ../nbs/04_data.ipynb #154dc536
 def profile_augment(x: torch.Tensor, cfg: AugmentConfig = None, reps: int = 5) -> dict:

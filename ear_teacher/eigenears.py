@@ -15,17 +15,17 @@ import torch
 from PIL import Image, ImageDraw, ImageFont
 import ipywidgets as widgets
 from matplotlib.figure import Figure
-from fastcore.script import call_parse
 from .core import images_to_tensor, tensor_to_images, save_png, atomic_write_bytes, default_device
 from .model import EarVAE, update_model_card
 
 # %% auto #0
-__all__ = ['STRUCTURAL', 'EigenConfig', 'model_device', 'encode_images', 'Eigenears', 'load_eigenears', 'fit_eigenears',
-           'variance_table', 'figure_png', 'plot_variance', 'png_bytes', 'decode_codes', 'component_codes',
-           'labelled_row', 'extreme_examples', 'eigenear_strip', 'sweep_alphas', 'eigenear_gif', 'stack_rows',
-           'component_rows', 'summary_sheet', 'write_pictures', 'factor_groups', 'factor_correlations', 'group_shares',
-           'probe_r2', 'AnatomyReport', 'anatomy_score', 'plot_anatomy', 'load_eval_images', 'write_csv',
-           'write_anatomy', 'run_eigenears', 'eigenears_cli', 'EigenExplorer', 'explore', 'time_explorer_update']
+__all__ = ['STRUCTURAL', 'VARIANCE_HELP', 'ANATOMY_HELP', 'PROBE_HELP', 'EigenConfig', 'model_device', 'encode_images',
+           'Eigenears', 'load_eigenears', 'fit_eigenears', 'variance_table', 'figure_png', 'plot_variance', 'png_bytes',
+           'decode_codes', 'component_codes', 'labelled_row', 'extreme_examples', 'eigenear_strip', 'sweep_alphas',
+           'eigenear_gif', 'stack_rows', 'component_rows', 'summary_sheet', 'write_pictures', 'factor_groups',
+           'factor_correlations', 'group_shares', 'probe_r2', 'AnatomyReport', 'anatomy_score', 'plot_anatomy',
+           'load_eval_images', 'eval_set_name', 'eval_set_line', 'write_csv', 'write_anatomy', 'run_eigenears',
+           'EigenExplorer', 'explore', 'time_explorer_update']
 
 # %% ../nbs/07_eigenears.ipynb #12e9f3bd
 @dataclass
@@ -216,13 +216,14 @@ def eigenear_strip(model: EarVAE, # the VAE
                    alphas: np.ndarray = np.linspace(-3, 3, 9), # positions along the component, in σ
                    examples: tuple | None = None, # `(images, scores)` of real ears: show the extremes beside the strip
                    n_examples: int = 3, # real ears at each end
+                   examples_name: str = 'ears', # what the example ears are, for the title ('synthetic validation ears')
                   ) -> np.ndarray: # uint8 labelled image
     "Decode `mean + α·σ·PC` for each α, labelled, with the most extreme real ears at either end when `examples` is given."
     strip = (decode_codes(model, component_codes(eig, pc, alphas)), [f'{a:+g}σ' if a else 'mean' for a in alphas])
     title = f'PC{pc+1}  {alphas[0]:+g}σ … {alphas[-1]:+g}σ   ({100*eig.explained_ratio[pc]:.1f}% of latent variance)'
     if examples is None: return labelled_row([strip], title)
     lo, zlo, hi, zhi = extreme_examples(*examples, eig, pc, n_examples)
-    title += '   |   real ears with the lowest (left) and highest (right) scores'
+    title += f'   |   {examples_name} with the lowest (left) and highest (right) scores'
     return labelled_row([(lo, [f'{v:+.1f}σ' for v in zlo]), strip, (hi, [f'{v:+.1f}σ' for v in zhi])], title)
 
 # %% ../nbs/07_eigenears.ipynb #11c49296
@@ -259,7 +260,7 @@ def component_rows(model: EarVAE, eig: Eigenears, # the VAE and the PCA
                   ) -> list[np.ndarray]:
     "The labelled strip (with real extremes) of every component."
     alphas = np.linspace(-3, 3, cfg.n_steps)
-    return [eigenear_strip(model, eig, pc, alphas, examples, cfg.n_examples) for pc in range(eig.n_components)]
+    return [eigenear_strip(model, eig, pc, alphas, examples, cfg.n_examples, eval_set_name(cfg)) for pc in range(eig.n_components)]
 
 def summary_sheet(eig: Eigenears, rows: list[np.ndarray]) -> np.ndarray:
     "Stack the component strips `rows` into one titled sheet."
@@ -405,6 +406,24 @@ def load_eval_images(cfg: EigenConfig, # the run (`data`/`synthetic`, `root`, `v
         es = es.subset(np.sort(np.random.default_rng(cfg.seed).choice(len(es), cfg.max_samples, replace=False)))
     return np.asarray(es.images), es.labels
 
+def eval_set_name(cfg: EigenConfig) -> str:
+    "What the encoded ears are, in words: 'synthetic validation ears', 'validation ears of DATA', 'ears of DATA'."
+    return ('synthetic ' if cfg.data is None else '') + ('validation ' if cfg.valid_pct > 0 else '') + 'ears' + (f' of {cfg.data}' if cfg.data else '')
+
+def eval_set_line(cfg: EigenConfig, n: int) -> str:
+    "One line saying which ears were encoded, and why those."
+    why = (f"the {100*cfg.valid_pct:g}% validation split (seed {cfg.seed}) that training with the same --valid-pct and --seed "
+           "holds out, so the PCA describes ears the model did not learn from; --valid-pct 0 encodes every ear"
+           if cfg.valid_pct > 0 else "every ear of the source (--valid-pct 0), including any the model trained on")
+    return f"encoded {n} {eval_set_name(cfg)}: {why}" + (f"; at most --max-samples {cfg.max_samples}" if n >= cfg.max_samples else '')
+
+VARIANCE_HELP = ("variance: one row per principal component; ratio = its share of the latent variance, cumulative = the running "
+                 "total (most of it in a few components: the codes vary along few directions)")
+ANATOMY_HELP = ("anatomy: rows are the leading PCs; each factor column is the correlation r of the PC's scores with that generator "
+                "factor (|r| near 1: the PC follows it); share_* = the PC's squared correlations per factor group; explained = its variance ratio")
+PROBE_HELP = ("probe: held-out R² of a linear map from the whole code to each factor (1: the code holds the factor exactly, "
+              "0: not at all)")
+
 def write_csv(df: pd.DataFrame, path: str | Path, **kwargs) -> Path:
     "Write a DataFrame as CSV (atomically)."
     atomic_write_bytes(path, df.to_csv(**kwargs).encode()); return Path(path)
@@ -427,38 +446,20 @@ def run_eigenears(cfg: EigenConfig, # what to analyse and where to write
     mu, kept = encode_images(model, images, cfg.batch_size); images = images[kept]
     eig = fit_eigenears(mu, cfg.n_components); eig.save(out/'pca.npz')
     table = variance_table(eig); write_csv(table, out/'variance.csv', index=False); plot_variance(eig, out/'variance.png')
-    print(f"{len(mu)} codes ({'synthetic ears' if cfg.data is None else cfg.data}, {'valid split' if cfg.valid_pct else 'all'})")
-    print(table.to_string(index=False, float_format=lambda v: f'{v:.4f}'))
+    print(eval_set_line(cfg, len(mu)))
+    print(VARIANCE_HELP); print(table.to_string(index=False, float_format=lambda v: f'{v:.4f}'))
     write_pictures(model, eig, out, (images, eig.scores(mu)), cfg)
     report = None
     if cfg.data is None and labels is not None:
         report = anatomy_score(mu, labels.iloc[kept], eig, cfg.k_anatomy, seed=cfg.seed)
         write_anatomy(report, out)
-        print(report.table().round(2).to_string()); print(report.probe.round(3).to_frame().T.to_string())
+        print(ANATOMY_HELP); print(report.table().round(2).to_string())
+        print(PROBE_HELP); print(report.probe.round(3).to_frame().T.to_string())
         print(report.summary_line())
     if cfg.checkpoint and (Path(cfg.checkpoint)/'config.json').exists():  # the checkpoint's model card records it
         update_model_card(cfg.checkpoint, eigenear_variance_first_5_pcs=f'{100*eig.first5_share:.1f}% ({len(mu)} codes)')
     print(f'first 5 PCs explain {100*eig.first5_share:.1f}% of latent variance')
     return dict(eig=eig, mu=mu, images=images, report=report)
-
-# %% ../nbs/07_eigenears.ipynb #1d86f285
-@call_parse
-def eigenears_cli(checkpoint: str = None, # `save_pretrained` directory of the VAE (required)
-                  out: str = 'eigenears', # output directory
-                  data: str = None, # data source (folder, .csv/.json/.npy); default: synthetic ears
-                  synthetic: int = None, # number of synthetic ears to generate (default 1024 when no --data)
-                  root: str = None, # folder that relative paths in --data resolve against
-                  valid_pct: float = 0.1, # analyse this validation fraction (same split as training); 0: everything
-                  max_samples: int = 500, # encode at most this many ears
-                  n_components: int = 16, # principal components to keep
-                  seed: int = 42, # split / subset / generator seed
-                  batch_size: int = 64, # encoding batch size
-                  device: str = None, # torch device (default: fastest available)
-                 ):
-    "PCA of the latent space: variance table, eigenear strips and GIFs, summary sheet, anatomy score on synthetic ears."
-    if checkpoint is None: raise SystemExit("ear-teacher eigenears: --checkpoint DIR is required")
-    run_eigenears(EigenConfig(checkpoint=checkpoint, out=out, data=data, synthetic=synthetic, root=root, valid_pct=valid_pct,
-                              max_samples=max_samples, n_components=n_components, seed=seed, batch_size=batch_size, device=device))
 
 # %% ../nbs/07_eigenears.ipynb #07d0475b
 def _captioned(w, text: str):

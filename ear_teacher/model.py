@@ -12,18 +12,18 @@ from pathlib import Path
 import torch
 from torch import nn
 import torch.nn.functional as F
-from fastcore.script import call_parse
 from fastcore.basics import patch
 from .backbone import BackboneConfig, create_backbone
 from .core import atomic_dir, atomic_write_bytes
+from .hub import EarHubMixin, CONFIG_NAME, CARD_NAME
+from .eigenfaces import PixelPCA, fit_pixel_pca
 
 # %% auto #0
-__all__ = ['PRESETS', 'RECIPES', 'DEFAULT_RECIPE', 'CONFIG_NAME', 'WEIGHTS_NAME', 'CARD_NAME', 'SEED_IGNORED_PREFIXES',
-           'ResidualBlock', 'SpatialAttention', 'conv_bn_relu', 'up_block', 'HeadConfig', 'DecoderConfig', 'VAEConfig',
-           'EarEncoder', 'EarDecoder', 'EarVAE', 'register_preset', 'seed_config', 'default_config', 'tiny_config',
-           'list_presets', 'preset_recipe', 'set_config_field', 'preset_config', 'create_model', 'count_parameters',
-           'model_card', 'read_card_info', 'update_model_card', 'seed_key_to_ours', 'load_seed_state_dict',
-           'convert_cli', 'info_cli']
+__all__ = ['PRESETS', 'RECIPES', 'DEFAULT_RECIPE', 'SEED_IGNORED_PREFIXES', 'ResidualBlock', 'SpatialAttention', 'conv_bn_relu',
+           'up_block', 'HeadConfig', 'DecoderConfig', 'VAEConfig', 'EarEncoder', 'EarDecoder', 'EarVAE',
+           'register_preset', 'seed_config', 'default_config', 'tiny_config', 'list_presets', 'preset_recipe',
+           'set_config_field', 'preset_config', 'create_model', 'count_parameters', 'model_card', 'read_card_info',
+           'update_model_card', 'seed_key_to_ours', 'load_seed_state_dict']
 
 # %% ../nbs/02_model.ipynb #52bb5dab
 class ResidualBlock(nn.Module):
@@ -61,6 +61,8 @@ class HeadConfig:
     channels: int = 512 # width of conv1/conv2/conv3
     pool_size: int = 4 # adaptive average pool side before conv3
     attention_kernels: tuple = (7, 5, 3) # kernels of attention1..3
+    latent_norm: bool = True # LayerNorm on `mu` and `logvar` (the seed's); it pins log σ² near unit variance
+    logvar_bias: float | None = None # start `fc_logvar` at this bias with zero weights (−8: σ ≈ 0.02); None: default init
 
 @dataclass
 class DecoderConfig:
@@ -75,6 +77,8 @@ class VAEConfig:
     head: HeadConfig = field(default_factory=HeadConfig)
     decoder: DecoderConfig = field(default_factory=DecoderConfig)
     latent_dim: int = 1024
+    pca: bool = False # a linear eigenfaces path (see *Eigenfaces*): code = PCA scores + head, image = PCA image + decoder
+    pca_trainable: bool = False # let the optimiser move the PCA basis (fixed by default: it overfits small sets)
     preset: str = 'custom'
 
     @property
@@ -104,7 +108,10 @@ class EarEncoder(nn.Module):
         self.conv3 = conv_bn_relu(c, c, residual=False);          self.attention3 = SpatialAttention(h.attention_kernels[2])
         flat = c * h.pool_size ** 2
         self.fc_mu, self.fc_logvar = nn.Linear(flat, cfg.latent_dim), nn.Linear(flat, cfg.latent_dim)
-        self.ln_mu, self.ln_logvar = nn.LayerNorm(cfg.latent_dim), nn.LayerNorm(cfg.latent_dim)
+        norm = (lambda: nn.LayerNorm(cfg.latent_dim)) if h.latent_norm else nn.Identity
+        self.ln_mu, self.ln_logvar = norm(), norm()
+        if h.logvar_bias is not None: nn.init.zeros_(self.fc_logvar.weight); nn.init.constant_(self.fc_logvar.bias, h.logvar_bias)
+        if cfg.pca: nn.init.zeros_(self.fc_mu.weight); nn.init.zeros_(self.fc_mu.bias) # a zero residual on PCA's scores
 
     def features(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         "The multi-scale maps: `sam` (backbone), `feat1`, `feat2` (backbone grid), `feat3` (pool_size grid)."
@@ -115,12 +122,13 @@ class EarEncoder(nn.Module):
         return dict(sam=sam, feat1=feat1, feat2=feat2, feat3=feat3)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        "(`mu`, `logvar`) from the head; with the PCA path on, `mu` is the residual added to the PCA scores."
         flat = self.features(x)['feat3'].flatten(1)
         return self.ln_mu(self.fc_mu(flat)), self.ln_logvar(self.fc_logvar(flat))
 
 # %% ../nbs/02_model.ipynb #92649b59
 class EarDecoder(nn.Module):
-    "Latent code → `fc` → 4 up-blocks → `deconv5` → tanh image in [-1, 1]."
+    "Latent code → `fc` → 4 up-blocks → `deconv5` → tanh image in [-1, 1] (with the PCA path: a residual, starting at zero)."
     def __init__(self, cfg: VAEConfig):
         super().__init__()
         ch, d = cfg.decoder.channels, cfg.decoder
@@ -128,8 +136,10 @@ class EarDecoder(nn.Module):
         self.start = d.image_size // 32
         self.fc = nn.Sequential(nn.Linear(cfg.latent_dim, ch[0] * self.start ** 2), nn.ReLU(inplace=True))
         for i in range(4): setattr(self, f'deconv{i+1}', up_block(ch[i], ch[i+1]))
+        out = nn.Conv2d(ch[5], 3, 3, padding=1)
+        if cfg.pca: nn.init.zeros_(out.weight); nn.init.zeros_(out.bias)
         self.deconv5 = nn.Sequential(nn.ConvTranspose2d(ch[4], ch[5], 4, 2, 1), nn.BatchNorm2d(ch[5]), nn.ReLU(inplace=True),
-                                     nn.Conv2d(ch[5], 3, 3, padding=1), nn.Tanh())
+                                     out, nn.Identity() if cfg.pca else nn.Tanh())
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         h = self.fc(z).view(z.shape[0], -1, self.start, self.start)
@@ -137,13 +147,15 @@ class EarDecoder(nn.Module):
         return h
 
 # %% ../nbs/02_model.ipynb #1ba82677
-class EarVAE(nn.Module):
+class EarVAE(nn.Module, EarHubMixin):
     "SAM-backed variational autoencoder for ear crops."
     def __init__(self, config: VAEConfig = None, pretrained: bool = False):
         super().__init__()
         self.config = config or VAEConfig()
         self.encoder = EarEncoder(self.config, pretrained=pretrained)
         self.decoder = EarDecoder(self.config)
+        c = self.config
+        self.pca = PixelPCA(c.image_size, c.latent_dim, c.pca_trainable) if c.pca else None
 
     def check_input(self, x: torch.Tensor):
         "Raise a one-line `ValueError` unless `x` is a finite `(B, 3, S, S)` batch with S = the decoder's size."
@@ -159,17 +171,33 @@ class EarVAE(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         "`x` in [-1, 1] → (`recon`, `mu`, `logvar`)."
         self.check_input(x)
+        mu, logvar = self.posterior(x)
+        return self.decode(self.reparameterize(mu, logvar)), mu, logvar
+
+    def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        "(`mu`, `logvar`) of q(z|x): the head's, plus the whitened PCA scores when the PCA path is on."
         mu, logvar = self.encoder(x)
-        return self.decoder(self.reparameterize(mu, logvar)), mu, logvar
+        return (mu if self.pca is None else mu + self.pca.encode(x)), logvar
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         "The deterministic latent code `mu`."
         self.check_input(x)
-        return self.encoder(x)[0]
+        return self.posterior(x)[0]
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        "Latent codes `(B, latent_dim)` → images in [-1, 1]."
-        return self.decoder(z)
+        "Latent codes `(B, latent_dim)` → images in [-1, 1] (PCA path: the PCA image plus the decoder's residual)."
+        img = self.decoder(z)
+        return img if self.pca is None else img + self.pca.decode(z).to(img.dtype)
+
+    @torch.no_grad()
+    def init_pca(self, images, # uint8 `(N, S, S, 3)` training crops
+                 max_images: int = 6000, seed: int = 0):
+        "Fit the PCA path's eigenfaces on `images`: the untrained model then reconstructs exactly as pixel PCA does."
+        if self.pca is None: raise ValueError("this model has no PCA path (VAEConfig.pca is False)")
+        fitted = fit_pixel_pca(images, self.config.latent_dim, max_images, seed)
+        dev = self.pca.mean.device
+        for name in ('mean', 'scale', 'basis'): getattr(self.pca, name).data.copy_(getattr(fitted, name).to(dev))
+        return self
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         "Decode `n` codes drawn from the prior N(0, I)."
@@ -266,19 +294,23 @@ def count_parameters(module: nn.Module) -> dict[str, int]:
     return dict(total=total, trainable=trainable, frozen=total - trainable)
 
 # %% ../nbs/02_model.ipynb #6839beef
-CONFIG_NAME, WEIGHTS_NAME, CARD_NAME = 'config.json', 'model.safetensors', 'README.md'
-
 def _arch_rows(config: VAEConfig) -> dict:
     b = config.backbone
     return dict(preset=config.preset, backbone=f"{b.kind} `{b.name}`", resolution=b.resolution, frozen_blocks=b.freeze_layers,
                 pixel_normalisation=b.pixel_norm, latent_dim=config.latent_dim, image_size=config.image_size)
 
+@patch
+def hub_config(self: EarVAE) -> dict: return self.config.to_dict()
+
+@patch(cls_method=True)
+def from_hub_config(cls: EarVAE, d: dict) -> EarVAE: return cls(VAEConfig.from_dict(d), pretrained=False)
+
+@patch
+def card_rows(self: EarVAE) -> dict: return _arch_rows(self.config)
+
 def model_card(config: VAEConfig, info: dict | None = None) -> str:
-    "A short Markdown description of a checkpoint: architecture plus whatever training facts `info` holds."
-    rows = {**_arch_rows(config), **(info or {})}
-    table = '\n'.join(f"| {k.replace('_', ' ')} | {v} |" for k, v in rows.items())
-    return (f"# ear-teacher checkpoint\n\nAn `EarVAE` saved by ear-teacher. Load it with\n`EarVAE.from_pretrained(path)`.\n\n"
-            f"| field | value |\n|---|---|\n{table}\n")
+    "The model card of a checkpoint: the Hub's metadata, the architecture, and whatever training facts `info` holds."
+    return EarVAE.card_text({**_arch_rows(config), **(info or {})})
 
 def read_card_info(path) -> dict:
     "The training facts (`info`) recorded in a checkpoint's model card table."
@@ -293,30 +325,6 @@ def update_model_card(path, **info):
     cfg = VAEConfig.from_dict(json.loads((path/CONFIG_NAME).read_text()))
     old = {k: v for k, v in read_card_info(path).items() if k not in _arch_rows(cfg)}
     atomic_write_bytes(path/CARD_NAME, model_card(cfg, {**old, **info}).encode())
-
-@patch
-@torch.no_grad()
-def save_pretrained(self: EarVAE, path, info: dict | None = None, extra_files: dict | None = None) -> Path:
-    "Write config JSON, safetensors weights and a model card to directory `path` (atomically)."
-    from safetensors.torch import save_file
-    state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
-    with atomic_dir(path) as tmp:
-        (tmp/CONFIG_NAME).write_text(json.dumps(self.config.to_dict(), indent=2))
-        save_file(state, str(tmp/WEIGHTS_NAME), metadata={'format': 'pt', 'library': 'ear-teacher'})
-        (tmp/CARD_NAME).write_text(model_card(self.config, info))
-        for name, data in (extra_files or {}).items(): (tmp/name).write_bytes(data)
-    return Path(path)
-
-@patch(cls_method=True)
-def from_pretrained(cls: EarVAE, path, map_location: str = 'cpu') -> EarVAE:
-    "Rebuild an `EarVAE` from a `save_pretrained` directory (no pickle, no network)."
-    from safetensors.torch import load_file
-    path = Path(path)
-    if not (path/CONFIG_NAME).exists(): raise FileNotFoundError(f"{path}: no {CONFIG_NAME}; not an ear-teacher model directory")
-    cfg = VAEConfig.from_dict(json.loads((path/CONFIG_NAME).read_text()))
-    model = cls(cfg, pretrained=False)
-    model.load_state_dict(load_file(str(path/WEIGHTS_NAME), device=str(map_location)))
-    return model
 
 # %% ../nbs/02_model.ipynb #e57669a6
 SEED_IGNORED_PREFIXES = ('perceptual_loss.', 'center_mask', 'ssim.', 'psnr.', 'val_ssim.', 'val_psnr.', 'train_ssim.', 'train_psnr.')
@@ -350,20 +358,3 @@ def from_seed_checkpoint(cls: EarVAE, path) -> EarVAE:
         raise ValueError(f"{path}: not a seed EarVAE checkpoint: {len(missing)} missing keys (e.g. {missing[:3]}), "
                          f"{len(unexpected)} unexpected (e.g. {unexpected[:3]})")
     return model
-
-# %% ../nbs/02_model.ipynb #3c25525a
-@call_parse
-def convert_cli(ckpt: str, # the seed's Lightning .ckpt
-                out_dir: str, # where to write the from_pretrained directory
-               ):
-    "Import a seed checkpoint: `ear-teacher convert SEED.ckpt OUT_DIR`."
-    model = EarVAE.from_seed_checkpoint(ckpt)
-    model.save_pretrained(out_dir, info=dict(imported_from=Path(ckpt).name))
-    print(f"wrote {out_dir} (preset 'seed', {count_parameters(model)['total']:,} parameters)")
-
-@call_parse
-def info_cli():
-    "List the presets with their backbone, resolution and parameter counts (random weights, offline)."
-    for name in PRESETS:
-        m = create_model(name, pretrained=False); c = count_parameters(m); b = m.config.backbone
-        print(f"{name:8s} {b.kind}:{b.name} @ {b.resolution}px  total {c['total']:>12,}  trainable {c['trainable']:>12,}")

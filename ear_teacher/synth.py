@@ -12,14 +12,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw, ImageFilter
-from fastcore.script import call_parse
 from .core import save_png, atomic_write_bytes
 
 # %% auto #0
 __all__ = ['FACTOR_RANGES', 'FACTOR_GROUPS', 'FACTOR_NAMES', 'LANDMARK_NAMES', 'BBOX_COLUMNS', 'LANDMARK_COLUMNS',
            'sample_factors', 'catmull_rom', 'inward_offset', 'ribbon', 'ear_geometry', 'pose_matrix', 'apply_affine',
-           'skin_colour', 'render_ear', 'SyntheticEars', 'make_synthetic_ears', 'bench_synth', 'write_synthetic_ears',
-           'synth_cli']
+           'skin_colour', 'render_ear', 'SyntheticEars', 'make_synthetic_ears', 'bench_synth', 'write_synthetic_ears']
 
 # %% ../nbs/03_synth.ipynb #e12cbc76
 FACTOR_RANGES: dict[str, tuple[float, float]] = {
@@ -334,6 +332,7 @@ def write_synthetic_ears(out_dir: str | Path, # folder to write into (created if
                          size: int = 128, # image size
                         ) -> Path: # the path of `labels.csv`
     "Write `n` synthetic ears as PNGs plus `labels.csv` into `out_dir`."
+    if n < 1 or size < 16: raise ValueError(f"need at least 1 ear of at least 16 pixels, got n={n}, size={size}")
     out, rows = Path(out_dir), []
     out.mkdir(parents=True, exist_ok=True)
     for i, (f, img, pts, box) in enumerate(_iter_ears(n, seed, size)):
@@ -343,16 +342,3 @@ def write_synthetic_ears(out_dir: str | Path, # folder to write into (created if
     csv = pd.DataFrame(rows, columns=['file', 'index', *FACTOR_NAMES, *BBOX_COLUMNS, *LANDMARK_COLUMNS]).to_csv(index=False)
     atomic_write_bytes(out/'labels.csv', csv.encode())
     return out/'labels.csv'
-
-# %% ../nbs/03_synth.ipynb #9d935d74
-@call_parse
-def synth_cli(out: str = 'synthetic_ears', # output folder for the PNGs and labels.csv
-              N: int = 64, # how many ears (`-n` / `--n`)
-              seed: int = 0, # seed of the set
-              size: int = 128, # image size in pixels
-             ):
-    "Generate synthetic ears with ground truth: `ear_00000.png`, … and `labels.csv`."
-    t = time.perf_counter()
-    csv = write_synthetic_ears(out, N, seed=seed, size=size)
-    dt = time.perf_counter() - t
-    print(f'wrote {N} synthetic ears ({size}x{size}) and {csv.name} to {csv.parent} ({N/dt:.0f} images/s)')

@@ -8,24 +8,26 @@ Docs: https://ear-teacher.github.io/ear-teacher/transfer.html.md"""
 from __future__ import annotations
 import contextlib, copy, itertools, time
 from functools import partial
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, replace, asdict
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 import torch.nn.functional as F
-from fastcore.script import call_parse
-from fastai.learner import Learner
-from fastai.data.core import DataLoaders
-from fastai.data.load import DataLoader
-from fastai.metrics import AvgMetric
-from fastai.torch_core import set_seed
+from .core import known_import_warnings
+with known_import_warnings():
+    from fastai.learner import Learner
+    from fastai.data.core import DataLoaders
+    from fastai.data.load import DataLoader
+    from fastai.metrics import AvgMetric
+    from fastai.torch_core import set_seed
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from .core import images_to_tensor, default_device, write_json, markdown_table
 from .eigenears import encode_images
-from .model import EarVAE, EarEncoder, count_parameters, conv_bn_relu
+from .model import EarVAE, EarEncoder, VAEConfig, DecoderConfig, count_parameters, conv_bn_relu
+from .hub import EarHubMixin
 from .train import adamw
 
 # %% auto #0
@@ -37,8 +39,7 @@ __all__ = ['FEATURE_MAPS', 'TEACHER_INITS', 'LANDMARK_HEADS', 'TEACHER_VARIANTS'
            'transfer_learner', 'HeadResult', 'fit_head', 'predict_head', 'evaluate_head', 'split_indices',
            'synthetic_landmark_sets', 'ear_set_landmark_sets', 'show_landmarks', 'train_teacher', 'CompareConfig',
            'summarise_seeds', 'teacher_runs', 'compare_teachers', 'compare_protocols', 'teacher_gain',
-           'identification_probe', 'link_identity_subset', 'identity_sets', 'compare_identification', 'landmarks_cli',
-           'compare_cli']
+           'identification_probe', 'link_identity_subset', 'identity_sets', 'compare_identification']
 
 # %% ../nbs/09_transfer.ipynb #81e03b4b
 FEATURE_MAPS = ('sam', 'feat1', 'feat2', 'feat3')
@@ -104,7 +105,7 @@ class LandmarkConfig:
     hidden: int = 64 # head width
     heatmap_size: int = 32 # heatmap side (the map is upsampled to it)
     pool_size: int = 4 # regression head: pooled side before the MLP
-    image_size: int = 128 # input crop side (pixels)
+    image_size: int | None = None # input crop side in pixels (None: the teacher's `config.image_size`)
     loss: str = 'l1' # coordinate loss in normalised coordinates: 'l1' or 'mse'
     visibility_weight: float = 0.1 # weight of the visibility BCE
 
@@ -138,13 +139,16 @@ def load_teacher(path, # a `save_pretrained` VAE directory
         has_weights = init == 'backbone' and vae.config.backbone.name != 'tiny'
         return EarVAE(vae.config, pretrained=has_weights)
 
-class TeacherHead(nn.Module):
-    "An `EarEncoder` (frozen or fine-tuned) and a task head reading one of its maps."
+class TeacherHead(nn.Module, EarHubMixin):
+    "An `EarEncoder` (frozen or fine-tuned) and a task head reading one of its maps; saved and loaded with its teacher's configuration."
     config_class = LandmarkConfig
-    def __init__(self, encoder: EarEncoder, cfg: LandmarkConfig | None = None, freeze_encoder: bool = True):
+    def __init__(self, encoder: EarEncoder, cfg: LandmarkConfig | None = None, freeze_encoder: bool = True,
+                 teacher_config: VAEConfig | None = None, # the VAE the encoder came from (needed by `save_pretrained`)
+                ):
         super().__init__()
-        self.cfg = cfg or self.config_class()
+        self.cfg, self.teacher_config = cfg or self.config_class(), teacher_config
         self.cfg.n_landmarks = resolve_n_landmarks(self.cfg.n_landmarks)
+        if self.cfg.image_size is None: self.cfg.image_size = (teacher_config.image_size if teacher_config else DecoderConfig().image_size)
         self.encoder = encoder
         self.map_channels, self.map_grid = map_shape(encoder, self.cfg.feature, self.cfg.image_size)
         self.set_encoder_frozen(freeze_encoder)
@@ -183,7 +187,24 @@ class TeacherHead(nn.Module):
         vae = load_teacher(path, 'random' if random_init else init, seed)
         with torch.random.fork_rng():
             torch.manual_seed(seed)
-            return cls(vae.encoder, cls.config_class(**{'image_size': vae.config.image_size, **cfg}), freeze_encoder)
+            return cls(vae.encoder, cls.config_class(**cfg), freeze_encoder, teacher_config=vae.config)
+
+    def hub_config(self) -> dict:
+        if self.teacher_config is None:
+            raise ValueError(f"{type(self).__name__}.save_pretrained needs the teacher's VAEConfig: build the head with "
+                             "from_checkpoint, or pass teacher_config=vae.config")
+        return dict(head=asdict(self.cfg), teacher=self.teacher_config.to_dict(), freeze_encoder=self.encoder_frozen)
+
+    @classmethod
+    def from_hub_config(cls, d: dict):
+        teacher = VAEConfig.from_dict(d['teacher'])
+        return cls(EarEncoder(teacher, pretrained=False), cls.config_class(**d['head']), d.get('freeze_encoder', True), teacher)
+
+    def card_rows(self) -> dict:
+        t, c = self.teacher_config, self.cfg
+        return dict(task=type(self).__name__, landmarks=c.n_landmarks, feature_map=c.feature, head=c.head, image_size=c.image_size,
+                    encoder='frozen' if self.encoder_frozen else 'fine-tuned', teacher_preset=t.preset if t else None,
+                    teacher_latent_dim=t.latent_dim if t else None)
 
 # %% ../nbs/09_transfer.ipynb #e1ce56e7
 LANDMARK_HEADS = {'heatmap': lambda c, k, cfg: HeatmapHead(c, k, cfg.hidden, cfg.heatmap_size),
@@ -197,8 +218,9 @@ def landmark_head(c_in: int, cfg: LandmarkConfig) -> nn.Module:
 class EarLandmarker(TeacherHead):
     "K ear landmarks (pixels of the input crop) with per-point visibility, from one of the teacher's maps."
     config_class = LandmarkConfig
-    def __init__(self, encoder: EarEncoder, cfg: LandmarkConfig | None = None, freeze_encoder: bool = True):
-        super().__init__(encoder, cfg, freeze_encoder)
+    def __init__(self, encoder: EarEncoder, cfg: LandmarkConfig | None = None, freeze_encoder: bool = True,
+                 teacher_config: VAEConfig | None = None):
+        super().__init__(encoder, cfg, freeze_encoder, teacher_config)
         self.head = landmark_head(self.map_channels, self.cfg)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -221,8 +243,9 @@ class BoxHead(nn.Module):
 class EarDetector(TeacherHead):
     "Ear box + confidence + landmarks on crops with context, from the teacher's `feat2`."
     config_class = DetectorConfig
-    def __init__(self, encoder: EarEncoder, cfg: DetectorConfig | None = None, freeze_encoder: bool = True):
-        super().__init__(encoder, cfg, freeze_encoder)
+    def __init__(self, encoder: EarEncoder, cfg: DetectorConfig | None = None, freeze_encoder: bool = True,
+                 teacher_config: VAEConfig | None = None):
+        super().__init__(encoder, cfg, freeze_encoder, teacher_config)
         self.box = BoxHead(self.map_channels, self.cfg.hidden, self.cfg.pool_size)
         self.landmarks = landmark_head(self.map_channels, self.cfg)
 
@@ -617,59 +640,3 @@ def compare_identification(checkpoint, ear_set_train, ear_set_valid, seed: int =
     rows = {init: identification_probe(load_teacher(checkpoint, init, seed), ear_set_train, ear_set_valid, **kw)
             for init in ('trained', 'random')}
     return pd.DataFrame(rows).T.rename(index={'trained': 'teacher', 'random': 'random init'})
-
-# %% ../nbs/09_transfer.ipynb #1757e5a1
-@call_parse
-def landmarks_cli(
-    checkpoint: str = None, # VAE directory (`save_pretrained` / a training run's `best`)
-    synthetic: int = None, # train and score on N synthetic ears (the default when no --data: 512)
-    data: str = None, # a data source with landmarks (CSV/COCO/.pts, see *Ear data*)
-    root: str = None, # root for relative image paths in --data
-    random_init: bool = False, # same architecture, random weights (the baseline)
-    finetune: bool = False, # also train the encoder (default: frozen)
-    feature: str = 'feat2', # teacher map: sam, feat1, feat2, feat3
-    head: str = 'heatmap', # heatmap or regression
-    epochs: int = 10,
-    batch_size: int = 32,
-    lr: float = 2e-3,
-    valid_pct: float = 0.2,
-    seed: int = 42,
-    device: str = None, # cuda, cpu, mps (default: best available)
-    json: str = None, # write {"nme": ..., "failure_rate": ...} to this file
-):
-    "Train and evaluate a landmark head on a teacher: `ear-teacher landmarks --checkpoint runs/x/best --synthetic 512`."
-    if not checkpoint: raise SystemExit("ear-teacher landmarks: --checkpoint DIR is required (a saved VAE directory)")
-    if data: tr, va = ear_set_landmark_sets(data, root, valid_pct, seed)
-    else: tr, va = synthetic_landmark_sets(synthetic or 512, valid_pct, seed)
-    model = EarLandmarker.from_checkpoint(checkpoint, freeze_encoder=not finetune, random_init=random_init, seed=seed,
-                                          feature=feature, head=head, n_landmarks=tr.points.shape[1])
-    r = fit_head(model, tr, va, FitConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device))
-    out = dict(r.metrics, encoder='random init' if random_init else 'teacher', finetune=finetune, feature=feature, head=head,
-               n_train=len(tr), n_valid=len(va), epochs=epochs)
-    print(f"{out['encoder']} ({feature}, {head}{', fine-tuned' if finetune else ', frozen'}): NME {r.metrics['nme']:.4f}, "
-          f"failure rate@10% {r.metrics['failure_rate']:.3f} on {len(va)} validation ears")
-    if json: write_json(json, out)
-    return out
-
-# %% ../nbs/09_transfer.ipynb #fd3424f6
-@call_parse
-def compare_cli(
-    checkpoint: str = None, # the teacher's VAE directory (a training run's `best`)
-    heads: str = 'heatmap,regression', # comma-separated landmark heads
-    n_train: str = '96,384', # comma-separated labelled training-set sizes (validation: the same 128 held-out ears)
-    features: str = 'feat2', # comma-separated teacher maps (sam, feat1, feat2, feat3)
-    seeds: int = 3, # fits per encoder and protocol (seeds 0 … N-1)
-    epochs: int = 10,
-    device: str = None, # cuda, cpu, mps (default: best available)
-    json: str = None, # write every row (protocol × encoder, averaged over seeds) to this file
-):
-    "Does the teacher teach? Teacher vs random init vs raw backbone on synthetic landmarks, per protocol."
-    if not checkpoint: raise SystemExit("ear-teacher compare: --checkpoint DIR is required (a saved VAE directory)")
-    items = lambda s: [v.strip() for v in s.split(',') if v.strip()]
-    cfg = CompareConfig(seeds=tuple(range(seeds)), fit=FitConfig(epochs=epochs, device=device))
-    table = compare_protocols(checkpoint, items(heads), [int(v) for v in items(n_train)], items(features), cfg)
-    gain = teacher_gain(table)
-    print(markdown_table(gain))
-    print(f"teacher better than random init (mean NME over {seeds} seeds) in {(gain['random/teacher'] > 1).sum()} of {len(gain)} protocols")
-    if json: write_json(json, table.to_dict('records'))
-    return table

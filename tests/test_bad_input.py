@@ -75,8 +75,63 @@ def test_check_data_cli(bad_folder, tmp_path, monkeypatch, capsys):
     main(['check-data', str(bad_folder)])
     out = capsys.readouterr().out
     assert '9 usable, 3 skipped' in out and 'not an image: 1 (e.g. notes.jpg)' in out
-    with pytest.raises(SystemExit) as e: main(['check-data', str(bad_folder), '--strict'])
-    assert e.value.code == 1
+    with pytest.raises(SystemExit, match=r'^ear-teacher check-data: 3 skipped \(--strict\)$'): main(['check-data', str(bad_folder), '--strict'])
     good = tmp_path/'good'; good.mkdir(); _good(good/'a.png')
     main(['check-data', str(good), '--strict'])                                     # nothing skipped: exit 0
     assert '1 usable, 0 skipped' in capsys.readouterr().out
+
+
+def test_check_data_nothing_usable_exits_nonzero(tmp_path):
+    "A folder whose only files are a text file named x.jpg and an empty y.png: reported, then exit status 1."
+    d = tmp_path/'junk'; d.mkdir(); (d/'x.jpg').write_text('not an image'); (d/'y.png').write_bytes(b'')
+    r = _run('check-data', str(d), env=dict(EAR_TEACHER_CACHE=str(tmp_path/'cache')))
+    assert r.returncode == 1 and '0 usable, 2 skipped' in r.stdout, (r.stdout, r.stderr)
+    assert r.stderr.strip() == f'ear-teacher check-data: nothing usable in {d}'
+
+
+# Every command turns a user's mistake into one line on stderr and a non-zero exit status, without a traceback.
+def _run(*args, env=None):
+    import os, subprocess, sys
+    return subprocess.run([sys.executable, '-m', 'ear_teacher.cli', *args], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, 'EAR_TEACHER_DEBUG': '0', **(env or {})})
+
+USER_ERRORS = {  # command: (arguments, what the one line says)
+    'synth':      (['--out', '{file}', '-n', '2'], 'File exists'),
+    'check-data': (['{missing}'], 'does not exist'),
+    'train':      (['--data', '{missing}', '--epochs', '1'], 'does not exist'),
+    'eigenears':  (['--checkpoint', '{folder}', '--out', '{tmp}/eig'], 'not an ear-teacher model directory'),
+    'bench':      (['--configs', 'no-such-config', '--device', 'cpu'], 'unknown bench config'),
+    'convert':    (['{missing}', '{tmp}/converted'], 'no such checkpoint'),
+    'landmarks':  (['--checkpoint', '{folder}', '--synthetic', '32'], 'not an ear-teacher model directory'),
+    'compare':    (['--checkpoint', '{folder}'], 'not an ear-teacher model directory'),
+    'evaluate':   (['--checkpoint', '{folder}'], 'not an ear-teacher model directory'),
+    'explore':    (['--checkpoint', '{folder}'], 'not an ear-teacher model directory'),
+}
+
+def _fill(args, tmp_path):
+    (tmp_path/'a_file').write_text('x'); (tmp_path/'not_a_checkpoint').mkdir(exist_ok=True)
+    subs = dict(file=tmp_path/'a_file', folder=tmp_path/'not_a_checkpoint', missing=tmp_path/'does-not-exist', tmp=tmp_path)
+    return [a.format(**subs) for a in args]
+
+def test_every_command_is_covered():
+    from ear_teacher.cli import COMMANDS
+    assert set(COMMANDS) - {'info'} <= set(USER_ERRORS), 'add the new command to USER_ERRORS'  # info takes no input
+
+@pytest.mark.parametrize('cmd', list(USER_ERRORS))
+def test_user_error_is_one_line(cmd, tmp_path):
+    args, says = USER_ERRORS[cmd]
+    r = _run(cmd, *_fill(args, tmp_path), env=dict(EAR_TEACHER_CACHE=str(tmp_path/'cache')))
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    assert len(lines) == 1 and lines[0].startswith(f'ear-teacher {cmd}: ') and says in lines[0], r.stderr
+
+def test_argument_error_has_no_traceback():
+    r = _run('info', '--no-such-option')
+    assert r.returncode == 2 and 'unrecognized arguments: --no-such-option' in r.stderr and 'Traceback' not in r.stderr
+
+@pytest.mark.parametrize('how', ['flag', 'env'])
+def test_debug_shows_the_traceback(how, tmp_path):
+    args = ['eigenears', '--checkpoint', str(tmp_path)] + (['--debug'] if how == 'flag' else [])
+    r = _run(*args, env=dict(EAR_TEACHER_DEBUG='1') if how == 'env' else None)
+    assert r.returncode == 1 and 'Traceback (most recent call last)' in r.stderr
+    assert r.stderr.strip().splitlines()[-1].startswith('FileNotFoundError: ') and 'no config.json' in r.stderr

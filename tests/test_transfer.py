@@ -125,7 +125,7 @@ def test_cli_data_without_landmarks(vae_dir, tmp_path):
     from ear_teacher.cli import main
     folder = tmp_path/'crops'/'person_a'; folder.mkdir(parents=True)
     for i in range(6): Image.fromarray(np.random.default_rng(i).integers(0, 255, (96, 80, 3), dtype=np.uint8)).save(folder/f'{i}.png')
-    with pytest.raises(ValueError, match='no landmarks'):
+    with pytest.raises(SystemExit, match='^ear-teacher landmarks: .*no landmarks'):  # a user error: one line
         main(['landmarks', '--checkpoint', str(vae_dir), '--data', str(tmp_path/'crops'), '--epochs', '1'])
 
 
