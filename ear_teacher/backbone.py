@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 
 # %% auto #0
-__all__ = ['SAM_ARCHS', 'RANDOM_INIT_STD', 'SAM_PIXEL_MEAN', 'SAM_PIXEL_STD', 'DINOV2_ARCHS', 'IMAGENET_MEAN', 'IMAGENET_STD',
+__all__ = ['SAM_ARCHS', 'RANDOM_INIT_STD', 'IMAGENET_MEAN', 'IMAGENET_STD', 'SAM_PIXEL_MEAN', 'SAM_PIXEL_STD', 'DINOV2_ARCHS',
            'BACKBONES', 'BackboneConfig', 'sam_vision_config', 'block_output', 'BackboneBase', 'resize_pos_embed',
            'SamBackbone', 'arch_overrides', 'randomize_', 'check_matches_transformers', 'Dinov2Backbone',
            'register_backbone', 'create_backbone']
@@ -44,8 +44,8 @@ SAM_ARCHS = {
 # `SamVisionConfig` defaults to initializer_range=1e-10: a random-initialised SAM would have ~zero weights and see
 # nothing. Random-init models here (tests, demos, benchmarks) use the usual ViT initialisation instead.
 RANDOM_INIT_STD = 0.02
-SAM_PIXEL_MEAN = (0.485, 0.456, 0.406) # SAM's processor: ImageNet statistics on [0, 1] pixels
-SAM_PIXEL_STD = (0.229, 0.224, 0.225)
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225) # on [0, 1] pixels
+SAM_PIXEL_MEAN, SAM_PIXEL_STD = IMAGENET_MEAN, IMAGENET_STD # SAM's processor normalises with ImageNet's statistics
 
 # %% ../nbs/01_backbone.ipynb #1b1ac02e
 def _is_local_dir(name: str) -> bool:
@@ -193,8 +193,6 @@ DINOV2_ARCHS = {
     'facebook/dinov2-large': dict(hidden_size=1024, num_hidden_layers=24, num_attention_heads=16),
     'tiny': dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=128, image_size=112),
 }
-IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
-
 class Dinov2Backbone(BackboneBase):
     "DINOv2 (`transformers.Dinov2Model`) patch tokens as a `(B, hidden, g, g)` map."
     def __init__(self, cfg: BackboneConfig, pretrained: bool = False):

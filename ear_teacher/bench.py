@@ -6,12 +6,12 @@ Docs: https://ear-teacher.github.io/ear-teacher/bench.html.md"""
 
 # %% ../nbs/08_bench.ipynb #43b3d737
 from __future__ import annotations
-import contextlib, datetime, gc, json, os, platform, resource, statistics, subprocess, sys, tempfile, time
+import contextlib, datetime, importlib, gc, json, os, platform, resource, statistics, subprocess, sys, tempfile, time
 from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 import torch
 from torch import nn
-from .core import write_json, markdown_rows
+from .core import write_json, markdown_rows, atomic_write_bytes
 from .model import EarVAE, VAEConfig, preset_config
 from .losses import EarVAELoss, LossConfig
 
@@ -126,7 +126,7 @@ def quick_model_config(cfg: VAEConfig) -> VAEConfig:
 
 def case_settings(v: BenchVariant, cfg: BenchConfig) -> dict:
     "Concrete settings of variant `v` in the resolved run `cfg`."
-    from ear_teacher.train import resolve_precision
+    from ear_teacher.optim import resolve_precision
     dev = torch.device(cfg.device); cuda = dev.type == 'cuda'
     model_cfg = preset_config(v.preset, **v.backbone)
     if cfg.quick: model_cfg = quick_model_config(model_cfg)
@@ -285,14 +285,13 @@ def add_ratios(records: list[dict]) -> list[dict]:
     return records
 
 def data_records(cfg: BenchConfig) -> list[dict]:
-    "Throughput of the data pipeline and the synthetic-ear generator, if those functions exist (imported lazily)."
+    "Throughput of the data pipeline and the synthetic-ear generator (imported here: only the bench needs them)."
     runs = [('data_pipeline', 'ear_teacher.data', 'bench_data_pipeline',
              dict(n_batches=3, batch_size=32, num_workers=0) if cfg.quick else dict(n_batches=20, batch_size=64), True),
             ('synth', 'ear_teacher.synth', 'bench_synth', dict(n=32 if cfg.quick else 256), False)]
     out = []
     for name, mod, fn_name, kw, on_device in runs:
-        try: fn = getattr(__import__(mod, fromlist=[fn_name]), fn_name)
-        except (ImportError, AttributeError): continue
+        fn = getattr(importlib.import_module(mod), fn_name)  # a broken module is an error, not a missing row
         try: res = fn(**kw, **(dict(device=torch.device(cfg.device)) if on_device else {}))
         except Exception as e: res = dict(error=f'{e.__class__.__name__}: {e}')
         out.append(dict(config=name, kind='data', device=cfg.device, images_per_s=res.get('images_per_s'), details=res))
@@ -368,7 +367,7 @@ def update_markdown(path, # the Markdown file (created if missing)
     text = path.read_text() if path.exists() else '# Benchmarks\n\nWritten by `ear-teacher bench --markdown`.\n'
     if start in text and end in text: text = text[:text.index(start)] + block + text[text.index(end) + len(end):]
     else: text = text.rstrip('\n') + '\n\n' + block + '\n'
-    tmp = path.with_suffix(path.suffix + '.tmp'); tmp.write_text(text); os.replace(tmp, path)
+    atomic_write_bytes(path, text.encode())
     return path
 
 # %% ../nbs/08_bench.ipynb #06c6ec26

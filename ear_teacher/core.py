@@ -12,8 +12,9 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['images_to_tensor', 'tensor_to_images', 'default_device', 'known_import_warnings', 'atomic_dir', 'write_json',
-           'atomic_write_bytes', 'markdown_rows', 'markdown_table', 'image_grid', 'save_png']
+__all__ = ['images_to_tensor', 'tensor_to_images', 'model_device', 'default_device', 'known_import_warnings', 'warn_once',
+           'atomic_dir', 'write_json', 'atomic_write_bytes', 'markdown_rows', 'markdown_table', 'image_grid',
+           'png_bytes', 'save_png']
 
 # %% ../nbs/00_core.ipynb #f42a288c
 def images_to_tensor(images: np.ndarray | torch.Tensor, # uint8 `(N, H, W, 3)` or one `(H, W, 3)` image
@@ -32,6 +33,10 @@ def tensor_to_images(x: torch.Tensor, # float `(N, 3, H, W)` in [-1, 1]
     return ((x.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
 
 # %% ../nbs/00_core.ipynb #f1f2ddac
+def model_device(model: torch.nn.Module) -> torch.device:
+    "The device `model`'s parameters live on."
+    return next(model.parameters()).device
+
 def default_device(device: str | None = None) -> torch.device:
     "`device` if given, else CUDA, then Apple MPS, then CPU."
     if device: return torch.device(device)
@@ -46,6 +51,14 @@ def known_import_warnings():
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)
         yield
+
+# %% ../nbs/00_core.ipynb #2bc544d0
+_WARNED: set = set()
+
+def warn_once(message: str, category=UserWarning, stacklevel: int = 3):
+    "Warn with `message` the first time it comes up in this process, then stay quiet about it."
+    if message in _WARNED: return
+    _WARNED.add(message); warnings.warn(message, category, stacklevel=stacklevel)
 
 # %% ../nbs/00_core.ipynb #112bcc35
 @contextlib.contextmanager
@@ -110,10 +123,14 @@ def image_grid(images: np.ndarray, # uint8 `(N, H, W, 3)`
         grid[pad+r*(h+pad):pad+r*(h+pad)+h, pad+q*(w+pad):pad+q*(w+pad)+w] = im
     return grid
 
-def save_png(image: np.ndarray, path: str | Path) -> Path:
-    "Save a uint8 `(H, W, 3)` image as PNG (atomically), creating parent folders."
+def png_bytes(image: np.ndarray) -> bytes:
+    "Encode a uint8 `(H, W, 3)` image as PNG bytes."
     from PIL import Image
     import io
     buf = io.BytesIO(); Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buf, format='PNG')
-    atomic_write_bytes(path, buf.getvalue())
+    return buf.getvalue()
+
+def save_png(image: np.ndarray, path: str | Path) -> Path:
+    "Save a uint8 `(H, W, 3)` image as PNG (atomically), creating parent folders."
+    atomic_write_bytes(path, png_bytes(image))
     return Path(path)

@@ -15,17 +15,17 @@ import torch
 from PIL import Image, ImageDraw, ImageFont
 import ipywidgets as widgets
 from matplotlib.figure import Figure
-from .core import images_to_tensor, tensor_to_images, save_png, atomic_write_bytes, default_device
+from .core import images_to_tensor, tensor_to_images, save_png, atomic_write_bytes, default_device, model_device, png_bytes
 from .model import EarVAE, update_model_card
 
 # %% auto #0
-__all__ = ['STRUCTURAL', 'VARIANCE_HELP', 'ANATOMY_HELP', 'PROBE_HELP', 'EigenConfig', 'model_device', 'encode_images',
-           'Eigenears', 'load_eigenears', 'fit_eigenears', 'variance_table', 'figure_png', 'plot_variance', 'png_bytes',
-           'decode_codes', 'component_codes', 'labelled_row', 'extreme_examples', 'eigenear_strip', 'sweep_alphas',
-           'eigenear_gif', 'stack_rows', 'component_rows', 'summary_sheet', 'write_pictures', 'factor_groups',
-           'factor_correlations', 'group_shares', 'probe_r2', 'AnatomyReport', 'anatomy_score', 'plot_anatomy',
-           'load_eval_images', 'eval_set_name', 'eval_set_line', 'write_csv', 'write_anatomy', 'run_eigenears',
-           'EigenExplorer', 'explore', 'time_explorer_update']
+__all__ = ['STRUCTURAL', 'VARIANCE_HELP', 'ANATOMY_HELP', 'PROBE_HELP', 'EigenConfig', 'encode_images', 'Eigenears',
+           'load_eigenears', 'fit_eigenears', 'variance_table', 'figure_png', 'plot_variance', 'decode_codes',
+           'component_codes', 'labelled_row', 'extreme_examples', 'eigenear_strip', 'sweep_alphas', 'eigenear_gif',
+           'stack_rows', 'component_rows', 'summary_sheet', 'write_pictures', 'factor_groups', 'factor_correlations',
+           'group_shares', 'probe_r2', 'AnatomyReport', 'anatomy_score', 'plot_anatomy', 'load_eval_images',
+           'eval_set_name', 'eval_set_line', 'write_csv', 'write_anatomy', 'run_eigenears', 'EigenExplorer', 'explore',
+           'time_explorer_update']
 
 # %% ../nbs/07_eigenears.ipynb #12e9f3bd
 @dataclass
@@ -48,10 +48,6 @@ class EigenConfig:
     k_anatomy: int = 5 # leading components scored against the synthetic factors
 
 # %% ../nbs/07_eigenears.ipynb #ec96fd38
-def model_device(model: torch.nn.Module) -> torch.device:
-    "The device `model`'s parameters live on."
-    return next(model.parameters()).device
-
 @torch.no_grad()
 def encode_images(model: EarVAE, # the VAE (switched to eval mode)
                   images: np.ndarray, # uint8 `(N, S, S, 3)`, S the model's image size
@@ -160,11 +156,6 @@ def _font(size: int = 14):
         from matplotlib import font_manager
         return ImageFont.truetype(font_manager.findfont('DejaVu Sans'), size)
     except Exception: return ImageFont.load_default()
-
-def png_bytes(image: np.ndarray) -> bytes:
-    "Encode a uint8 `(H, W, 3)` image as PNG bytes."
-    buf = io.BytesIO(); Image.fromarray(np.asarray(image, np.uint8)).save(buf, format='PNG')
-    return buf.getvalue()
 
 @torch.no_grad()
 def decode_codes(model: EarVAE, # the VAE

@@ -133,8 +133,9 @@ class VGGPerceptual(nn.Module):
             raise RuntimeError(f"VGG16 weights {weights!r} could not be loaded ({e.__class__.__name__}); offline? "
                                "use perceptual='backbone' (the default, needs no download)") from None
         for p in self.parameters(): p.requires_grad_(False)
-        self.register_buffer('mean', torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1))
-        self.register_buffer('std', torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1))
+        from ear_teacher.backbone import IMAGENET_MEAN, IMAGENET_STD
+        self.register_buffer('mean', torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
+        self.register_buffer('std', torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
     def train(self, mode: bool = True): return super().train(False)
     def norm(self, x): return ((x + 1) / 2 - self.mean) / self.std
     def forward(self, recon, target):

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from fastcore.foundation import L
 from fastcore.basics import store_attr
-from .core import known_import_warnings
+from .core import known_import_warnings, atomic_write_bytes
 with known_import_warnings():
     from fastai.learner import Learner, CancelFitException, CancelBatchException
     from fastai.callback.core import Callback
@@ -28,6 +28,7 @@ with known_import_warnings():
     from fastai.metrics import AvgMetric
     from fastai.torch_core import set_seed
 from .core import atomic_dir, default_device, image_grid, save_png, tensor_to_images
+from .optim import unwrap, param_groups, resolve_precision, adamw
 from .model import EarVAE, preset_config, preset_recipe, count_parameters
 from .losses import EarVAELoss, LossConfig, TERMS, mean_ssim, psnr_per_image
 
@@ -36,10 +37,10 @@ __all__ = ['MAX_WARMUP_FRACTION', 'TrainConfig', 'KLSchedule', 'LinearKL', 'Cycl
            'ssim', 'global_epoch', 'KLScheduleCallback', 'LossTermsCallback', 'EpochMetricsCallback', 'CollapseWarning',
            'mean_image', 'LatentDiagnostics', 'HistoryCallback', 'tensorboard_callback', 'ReconGridCallback',
            'flatten_state', 'unflatten_state', 'save_state', 'load_state', 'rng_states', 'set_rng_states',
-           'CheckpointCallback', 'lr_schedule', 'OffsetScheduler', 'unwrap', 'param_groups', 'resolve_precision',
-           'adamw', 'NonFiniteGuard', 'EpochGradAccumulation', 'dist_info', 'is_main_process', 'setup_distributed',
-           'shard', 'parameter_checksum', 'plot_history', 'with_recipe', 'build_model', 'ear_learner', 'TrainResult',
-           'non_default_settings', 'training_data', 'train']
+           'CheckpointCallback', 'lr_schedule', 'OffsetScheduler', 'NonFiniteGuard', 'EpochGradAccumulation',
+           'dist_info', 'is_main_process', 'setup_distributed', 'shard', 'parameter_checksum', 'plot_history',
+           'with_recipe', 'recipe_loss', 'build_model', 'ear_learner', 'TrainResult', 'non_default_settings',
+           'training_data', 'train']
 
 # %% ../nbs/06_train.ipynb #561b1bb7
 @dataclass
@@ -70,7 +71,7 @@ class TrainConfig:
     kl_psnr_threshold: float = 20.0 # for 'psnr_gated': validation PSNR (dB) that opens the gate
     save_dir: str = 'runs/ear-teacher' # checkpoints: SAVE_DIR/last, SAVE_DIR/best, SAVE_DIR/top/epoch_NNN
     log_dir: str | None = None # history.csv and reconstruction grids (default: save_dir)
-    keep_best: int = 3
+    keep_best: int = 0 # also keep the models of the k best epochs in SAVE_DIR/top/epoch_NNN (0: just best/ and last/)
     early_stopping: bool = False
     patience: int = 10
     seed: int = 42
@@ -216,8 +217,7 @@ class HistoryCallback(Callback):
     def before_epoch(self): self.t0 = time.time()
     def after_epoch(self):
         self.rows.append(dict(epoch=global_epoch(self.learn), **self.learn.epoch_metrics, seconds=round(time.time() - self.t0, 2)))
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix('.csv.tmp'); pd.DataFrame(self.rows).to_csv(tmp, index=False); os.replace(tmp, self.path)
+        atomic_write_bytes(self.path, pd.DataFrame(self.rows).to_csv(index=False).encode())
 
 def tensorboard_callback(log_dir: Path) -> Callback:
     "fastai's TensorBoard logger (losses, metrics and hyper-parameters per step): `tensorboard --logdir LOG_DIR/tensorboard`."
@@ -316,7 +316,7 @@ class CheckpointCallback(Callback):
                     psnr=round(m.get('psnr', float('nan')), 2), ssim=round(m.get('ssim', float('nan')), 4))
         self.write(self.save_dir/'last', info)
         v = m['valid_loss']
-        if len(self.top) < self.keep_best or v < max(self.top)[0]: self._update_top(v, ep)
+        if len(self.top) < max(self.keep_best, 1) or v < max(self.top)[0]: self._update_top(v, ep)
         if self.patience and ep - self.best_epoch >= self.patience:
             print(f"early stopping: no validation improvement for {self.patience} epochs (best epoch {self.best_epoch})")
             raise CancelFitException()
@@ -326,17 +326,20 @@ class CheckpointCallback(Callback):
 
     def _update_top(self, v, ep):
         is_best = not self.top or v < min(self.top)[0]
-        self.top = sorted(self.top + [[v, ep]])[:self.keep_best]
+        self.top = sorted(self.top + [[v, ep]])[:max(self.keep_best, 1)]  # the best epoch is tracked even with keep_best=0
         last = self.save_dir/'last'
-        if [v, ep] in self.top: _copy_dir(last, self.save_dir/'top'/f'epoch_{ep:03d}')
-        keep = {f'epoch_{e:03d}' for _, e in self.top}
-        for p in (self.save_dir/'top').glob('epoch_*'):
-            if p.name not in keep: shutil.rmtree(p, ignore_errors=True)
-        if is_best: _copy_dir(last, self.save_dir/'best')
+        if self.keep_best:
+            if [v, ep] in self.top: _copy_model(last, self.save_dir/'top'/f'epoch_{ep:03d}')
+            keep = {f'epoch_{e:03d}' for _, e in self.top}
+            for p in (self.save_dir/'top').glob('epoch_*'):
+                if p.name not in keep: shutil.rmtree(p, ignore_errors=True)
+        if is_best: _copy_model(last, self.save_dir/'best')
 
-def _copy_dir(src: Path, dst: Path):
+def _copy_model(src: Path, dst: Path):
+    "Copy the model files of checkpoint `src` (not its training state: only `last/` resumes) to `dst`, atomically."
     with atomic_dir(dst) as tmp:
-        for f in src.iterdir(): shutil.copy2(f, tmp/f.name)
+        for f in src.iterdir():
+            if not f.name.startswith('training_state'): shutil.copy2(f, tmp/f.name)
 
 # %% ../nbs/06_train.ipynb #9bd66db7
 MAX_WARMUP_FRACTION = 0.3 # the linear warm-up never takes more of the run than this
@@ -359,31 +362,7 @@ class OffsetScheduler(ParamScheduler):
         done = self.start + pct * (self.total - self.start)
         super()._update_val(done / self.total)
 
-def unwrap(model: nn.Module) -> nn.Module:
-    "The model inside a DDP or `torch.compile` wrapper."
-    while hasattr(model, 'module') or hasattr(model, '_orig_mod'): model = getattr(model, 'module', None) or model._orig_mod
-    return model
-
-def param_groups(model: EarVAE) -> list[list[nn.Parameter]]:
-    "Two groups for discriminative learning rates: trainable backbone (and PCA-basis) parameters, then everything else trainable."
-    model = unwrap(model)
-    bb = {id(p) for p in model.encoder.backbone.parameters()} | {id(p) for p in (model.pca.parameters() if model.pca is not None else ())}
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    return [[p for p in trainable if id(p) in bb], [p for p in trainable if id(p) not in bb]]
-
 # %% ../nbs/06_train.ipynb #124bfa36
-def resolve_precision(precision: str, device: torch.device) -> str:
-    "'bf16', 'fp16' or 'fp32' for `device`."
-    if precision not in ('auto', 'bf16', 'fp16', 'fp32'): raise ValueError(f"precision must be auto, bf16, fp16 or fp32, got {precision!r}")
-    if device.type != 'cuda': return 'fp32'
-    if precision == 'auto': return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
-    return precision
-
-def adamw(device: torch.device):
-    "The optimiser factory: fused torch AdamW on CUDA, fastai's AdamW elsewhere."
-    if device.type == 'cuda': return partial(OptimWrapper, opt=partial(torch.optim.AdamW, fused=True, betas=(0.9, 0.999), eps=1e-8))
-    return partial(Adam, mom=0.9, sqr_mom=0.999, eps=1e-8, decouple_wd=True)
-
 class NonFiniteGuard(Callback):
     "Skip a step whose loss or gradients are NaN/Inf, count it, and stop the run after `max_in_row` in a row."
     order = GradientClip.order - 1 # after MixedPrecision has unscaled, before clipping and the step
@@ -455,7 +434,13 @@ def with_recipe(cfg: TrainConfig, data_cfg):
     from dataclasses import replace
     r = preset_recipe(cfg.preset)
     cfg = replace(cfg, **{k: r[k] for k in ('lr', 'grad_accum', 'warmup_epochs') if getattr(cfg, k) is None})
-    return cfg, (replace(data_cfg, batch_size=r['batch_size']) if data_cfg.batch_size is None else data_cfg)
+    return cfg, replace(data_cfg, **{k: r[k] for k in ('batch_size', 'augment') if getattr(data_cfg, k) is None})
+
+def recipe_loss(loss_cfg: LossConfig | None, preset: str) -> LossConfig:
+    "`loss_cfg` with the preset recipe's loss settings in every field still at its `LossConfig` default (None: all of them)."
+    from dataclasses import replace
+    base, d = loss_cfg or LossConfig(), LossConfig()
+    return replace(base, **{k: v for k, v in preset_recipe(preset)['loss'].items() if getattr(base, k) == getattr(d, k)})
 
 def build_model(cfg: TrainConfig, image_size: int) -> EarVAE:
     "The `EarVAE` that `cfg` asks for, with the decoder sized for `image_size` images."
@@ -468,7 +453,7 @@ def ear_learner(model: EarVAE, dls, cfg: TrainConfig, loss_cfg: LossConfig, devi
     prec = resolve_precision(cfg.precision, device)
     # with fp16 the GradScaler already skips overflowing steps (expected while it calibrates); the guard checks the loss
     cbs = [GradientClip(cfg.grad_clip), NonFiniteGuard(check_grads=prec != 'fp16'), LossTermsCallback(), EpochMetricsCallback()]
-    if cfg.grad_accum > 1: cbs.append(EpochGradAccumulation(n_acc=cfg.grad_accum * dls.train.bs))
+    if (cfg.grad_accum or 1) > 1: cbs.append(EpochGradAccumulation(n_acc=cfg.grad_accum * dls.train.bs))
     if prec != 'fp32': cbs.append(MixedPrecision(amp_mode=prec))
     learn = Learner(dls, model, loss_func=EarVAELoss(loss_cfg, backbone=model.encoder.backbone), opt_func=adamw(device),
                     splitter=param_groups, wd=cfg.weight_decay, metrics=[AvgMetric(psnr), AvgMetric(ssim)], cbs=cbs)
@@ -515,6 +500,7 @@ def train(cfg: TrainConfig = None, loss_cfg: LossConfig = None, data_cfg=None, s
     from ear_teacher.data import DataConfig
     cfg, loss_cfg, data_cfg = cfg or TrainConfig(), loss_cfg or LossConfig(), data_cfg or DataConfig()
     cfg, data_cfg = with_recipe(cfg, data_cfg)
+    loss_cfg = recipe_loss(loss_cfg, cfg.preset)
     device = setup_distributed(default_device(cfg.device))
     set_seed(cfg.seed, reproducible=True)
     dls, train_set, valid_set = training_data(source, root, data_cfg, device, valid_source)
@@ -575,5 +561,6 @@ def _announce(cfg, loss_cfg, data_cfg, model, save_dir, log_dir, precision, star
     print(f"settings (non-default): {non_default_settings(cfg, loss_cfg, data_cfg)}")
     print(f"model: preset {cfg.preset}, {b.kind} {b.name} @ {b.resolution}px, {precision}; parameters {c['total']:,} "
           f"({c['trainable']:,} trainable, {c['frozen']:,} frozen)")
-    print(f"checkpoints: {save_dir}/last, {save_dir}/best, {save_dir}/top; logs: {log_dir}/history.csv, {log_dir}/recon_latest.png"
+    top = f", {save_dir}/top (best {cfg.keep_best})" if cfg.keep_best else ''
+    print(f"checkpoints: {save_dir}/last (resumable), {save_dir}/best{top}; logs: {log_dir}/history.csv, {log_dir}/recon_latest.png"
           + (f"; resuming after epoch {start - 1}" if start else ''))

@@ -24,11 +24,10 @@ with known_import_warnings():
     from fastai.torch_core import set_seed
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
-from .core import images_to_tensor, default_device, write_json, markdown_table
-from .eigenears import encode_images
+from .core import images_to_tensor, default_device, model_device, write_json, markdown_table
 from .model import EarVAE, EarEncoder, VAEConfig, DecoderConfig, count_parameters, conv_bn_relu
 from .hub import EarHubMixin
-from .train import adamw
+from .optim import adamw
 
 # %% auto #0
 __all__ = ['FEATURE_MAPS', 'TEACHER_INITS', 'LANDMARK_HEADS', 'TEACHER_VARIANTS', 'teacher_map', 'map_shape', 'soft_argmax',
@@ -36,10 +35,9 @@ __all__ = ['FEATURE_MAPS', 'TEACHER_INITS', 'LANDMARK_HEADS', 'TEACHER_VARIANTS'
            'TeacherHead', 'landmark_head', 'EarLandmarker', 'BoxHead', 'EarDetector', 'landmark_boxes', 'ear_boxes',
            'LandmarkDataset', 'with_context', 'box_xyxy', 'box_iou_giou', 'nme_per_image', 'nme', 'failure_rate',
            'box_iou', 'LandmarkLoss', 'DetectionLoss', 'FitConfig', 'transfer_dataloaders', 'head_metrics',
-           'transfer_learner', 'HeadResult', 'fit_head', 'predict_head', 'evaluate_head', 'split_indices',
-           'synthetic_landmark_sets', 'ear_set_landmark_sets', 'show_landmarks', 'train_teacher', 'CompareConfig',
-           'summarise_seeds', 'teacher_runs', 'compare_teachers', 'compare_protocols', 'teacher_gain',
-           'identification_probe', 'link_identity_subset', 'identity_sets', 'compare_identification']
+           'transfer_learner', 'HeadResult', 'fit_head', 'predict_head', 'evaluate_head', 'synthetic_landmark_sets',
+           'ear_set_landmark_sets', 'show_landmarks', 'CompareConfig', 'summarise_seeds', 'teacher_runs',
+           'compare_teachers', 'compare_protocols', 'teacher_gain']
 
 # %% ../nbs/09_transfer.ipynb #81e03b4b
 FEATURE_MAPS = ('sam', 'feat1', 'feat2', 'feat3')
@@ -435,7 +433,7 @@ def fit_head(model: TeacherHead, train_ds: LandmarkDataset, valid_ds: LandmarkDa
 @torch.no_grad()
 def predict_head(model: TeacherHead, ds: LandmarkDataset, batch_size: int = 64) -> tuple:
     "Predictions for every sample of `ds`, concatenated (model left in eval mode)."
-    model.eval(); dev = next(model.parameters()).device
+    model.eval(); dev = model_device(model)
     outs = [model(images_to_tensor(ds.images[i:i + batch_size]).to(dev)) for i in range(0, len(ds), batch_size)]
     return tuple(torch.cat([o[j] for o in outs]).cpu() for j in range(len(outs[0])))
 
@@ -449,11 +447,6 @@ def evaluate_head(model: TeacherHead, ds: LandmarkDataset, batch_size: int = 64)
     return out
 
 # %% ../nbs/09_transfer.ipynb #56323bf0
-def split_indices(n: int, valid_pct: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    "Seeded (train, valid) index split."
-    idx = np.random.default_rng(seed).permutation(n); nv = max(1, int(round(valid_pct * n)))
-    return np.sort(idx[nv:]), np.sort(idx[:nv])
-
 def synthetic_landmark_sets(n: int, # synthetic ears in all
                             valid_pct: float = 0.2,
                             seed: int = 0, # generator and split seed
@@ -462,10 +455,11 @@ def synthetic_landmark_sets(n: int, # synthetic ears in all
                            ) -> tuple[LandmarkDataset, LandmarkDataset]:
     "Train / valid `LandmarkDataset`s of generated ears."
     from ear_teacher.synth import make_synthetic_ears
+    from ear_teacher.data import split_indices
     s = make_synthetic_ears(n, seed=seed, size=size)
     imgs, lm, bx = s.images, np.asarray(s.landmarks, np.float32), np.asarray(s.bboxes, np.float32)
     if context: imgs, lm, bx = with_context(imgs, lm, bx, seed=seed)
-    return tuple(LandmarkDataset(imgs[i], lm[i], bx[i]) for i in split_indices(n, valid_pct, seed))
+    return tuple(LandmarkDataset(imgs[i], lm[i], bx[i]) for i in split_indices(range(n), valid_pct, seed))
 
 def ear_set_landmark_sets(source: str, root: str | None = None, valid_pct: float = 0.2, seed: int = 42,
                           synthetic_n: int | None = None) -> tuple[LandmarkDataset, LandmarkDataset]:
@@ -500,22 +494,6 @@ def show_landmarks(images: np.ndarray, # uint8 `(N, S, S, 3)`
     return fig
 
 # %% ../nbs/09_transfer.ipynb #392c255b
-def train_teacher(save_dir, # where the VAE run writes its checkpoints
-                  epochs: int = 3,
-                  n: int = 512, # synthetic training ears
-                  batch_size: int = 32,
-                  preset: str = 'tiny',
-                  seed: int = 42,
-                  **train_overrides, # more `TrainConfig` fields (backbone, resolution, lr, …)
-                 ) -> Path:
-    "Train a VAE teacher on synthetic ears with `ear_teacher.train.train`; return its best checkpoint directory."
-    from ear_teacher.train import train, TrainConfig
-    from ear_teacher.losses import LossConfig
-    from ear_teacher.data import DataConfig
-    tcfg = TrainConfig(preset=preset, epochs=epochs, save_dir=str(save_dir), pretrained=preset != 'tiny', seed=seed,
-                       warmup_epochs=min(1, epochs - 1), **train_overrides)
-    return train(tcfg, LossConfig(), DataConfig(synthetic_n=n, batch_size=batch_size, seed=seed), source='synthetic', quiet=True).best_dir
-
 TEACHER_VARIANTS = {'teacher': dict(init='trained'), 'random init': dict(init='random'), 'raw backbone': dict(init='backbone', feature='sam')}
 
 @dataclass
@@ -583,60 +561,3 @@ def teacher_gain(table: pd.DataFrame) -> pd.DataFrame:
     out = out.pivot_table(index=key, columns='encoder', values='cell', aggfunc='first', sort=False)
     out['random/teacher'] = (nme['random init'] / nme['teacher']).round(2)
     return out.reset_index()
-
-# %% ../nbs/09_transfer.ipynb #bc974cc8
-def identification_probe(model: EarVAE, # the VAE whose `mu` is probed
-                         ear_set_train, # `EarSet` with `identities`: the gallery / classifier training images
-                         ear_set_valid, # `EarSet`: held-out images of the same subjects
-                         batch_size: int = 64,
-                         max_iter: int = 2000, # logistic-regression iterations
-                        ) -> dict:
-    "Nearest-neighbour (cosine on `mu`) and linear-probe identification accuracy on held-out images."
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.preprocessing import StandardScaler
-    ytr, yva = np.asarray(ear_set_train.identities), np.asarray(ear_set_valid.identities)
-    if ytr.dtype == object and ytr[0] is None: raise ValueError("identification needs identities (e.g. a folder-per-subject source)")
-    (ztr, ktr), (zva, kva) = (encode_images(model, s.images, batch_size) for s in (ear_set_train, ear_set_valid))
-    ytr, yva = ytr[ktr], yva[kva]  # images whose code is not finite are dropped (and counted) by `encode_images`
-    unit = lambda z: z / np.linalg.norm(z, axis=1, keepdims=True).clip(1e-12)
-    nn_pred = ytr[(unit(zva) @ unit(ztr).T).argmax(1)]
-    sc = StandardScaler().fit(ztr)
-    clf = LogisticRegression(max_iter=max_iter).fit(sc.transform(ztr), ytr)
-    return dict(nn_accuracy=float((nn_pred == yva).mean()), linear_accuracy=float(clf.score(sc.transform(zva), yva)),
-                chance=1 / len(np.unique(ytr)), n_identities=len(np.unique(ytr)), n_train=len(ytr), n_valid=len(yva))
-
-def link_identity_subset(root, # a folder-per-subject image folder (e.g. the EarVN subset)
-                         out_dir, # where to create the subset (symbolic links: no image is copied)
-                         n_identities: int = 20, # subjects, chosen at random
-                         per_identity: int = 20, # images per subject, chosen at random
-                         seed: int = 0,
-                        ) -> Path:
-    "A smaller folder-per-subject view of `root` made of symbolic links: fast probes without copying real ears."
-    rng = np.random.default_rng(seed)
-    exts = {'.jpg', '.jpeg', '.png', '.bmp', '.webp'}
-    subjects = sorted(p for p in Path(root).iterdir() if p.is_dir())
-    out_dir = Path(out_dir)
-    for subj in [subjects[i] for i in np.sort(rng.choice(len(subjects), min(n_identities, len(subjects)), replace=False))]:
-        files = sorted(f for f in subj.iterdir() if f.suffix.lower() in exts)
-        (out_dir/subj.name).mkdir(parents=True, exist_ok=True)
-        for i in np.sort(rng.choice(len(files), min(per_identity, len(files)), replace=False)):
-            link = out_dir/subj.name/files[i].name
-            if not link.exists(): link.symlink_to(files[i].resolve())
-    return out_dir
-
-def identity_sets(root, # folder-per-subject images (e.g. the EarVN subset)
-                  work_dir, # where the linked subset goes
-                  n_identities: int = 40,
-                  per_identity: int = 20,
-                  valid_pct: float = 0.25, # held-out images within each subject
-                  seed: int = 0):
-    "Gallery / held-out `EarSet`s of a random subset of subjects, split within each subject."
-    from ear_teacher.data import DataConfig, load_ear_set, split_ear_set
-    sub = link_identity_subset(root, work_dir, n_identities, per_identity, seed)
-    return split_ear_set(load_ear_set(str(sub), None, DataConfig(seed=seed)), valid_pct, seed, by='identity_within')
-
-def compare_identification(checkpoint, ear_set_train, ear_set_valid, seed: int = 0, **kw) -> pd.DataFrame:
-    "`identification_probe` for the trained VAE at `checkpoint` and for the same architecture with random weights."
-    rows = {init: identification_probe(load_teacher(checkpoint, init, seed), ear_set_train, ear_set_valid, **kw)
-            for init in ('trained', 'random')}
-    return pd.DataFrame(rows).T.rename(index={'trained': 'teacher', 'random': 'random init'})

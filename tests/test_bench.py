@@ -26,7 +26,9 @@ def test_cli_quick_run_writes_json_and_markdown(tmp_path, capsys):
     assert seed['train_speedup_vs_seed'] == 1 and seed['fwd_speedup_vs_seed'] == 1
     assert nograd['fwd_ms_per_img'] is None and nograd['fwd_speedup_vs_seed'] is None  # training-only change
     assert default['batch_size'] == 2 and seed['batch_size'] == 1 and default['equal_batch'] is False
-    assert {r['config'] for r in recs if r['kind'] == 'data'} <= {'data_pipeline', 'synth'}
+    data = [r for r in recs if r['kind'] == 'data']
+    assert sorted(r['config'] for r in data) == ['data_pipeline', 'synth']
+    assert all('error' not in r['details'] and r['images_per_s'] > 1 for r in data), data
     text = md.read_text()
     assert 'GPU numbers' in text and '<!-- bench:cpu-quick -->' in text and '<!-- /bench:cpu-quick -->' in text
     assert 'ear-teacher bench --configs seed,seed+nograd_frozen,default --device cpu --repeats 1 --quick' in text

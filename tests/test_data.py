@@ -119,7 +119,6 @@ def test_augment_ranges_and_disable():
     assert y.shape == x.shape and y.min() >= -1 and y.max() <= 1 and not torch.allclose(y, x)
 
 def test_synthetic_source(cfg):
-    pytest.importorskip('ear_teacher.synth')
     dls, tr, va = ear_data('synthetic', cfg=DataConfig(synthetic_n=40, image_size=64, batch_size=8), device='cpu')
     assert len(tr) + len(va) == 40 and tr.images.shape[1:] == (64, 64, 3) and tr.labels is not None
     assert dls.one_batch()[0].shape == (8, 3, 64, 64)

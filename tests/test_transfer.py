@@ -7,25 +7,18 @@ from PIL import Image
 
 from ear_teacher.model import create_model, count_parameters
 from ear_teacher.transfer import (EarLandmarker, EarDetector, LandmarkConfig, DetectorConfig, FitConfig, fit_head,
-                                  evaluate_head, synthetic_landmark_sets, load_teacher, identification_probe, FEATURE_MAPS)
+                                  evaluate_head, synthetic_landmark_sets, load_teacher, FEATURE_MAPS)
 
 FIT = FitConfig(epochs=3, batch_size=32, lr=5e-3)
 
 
-def needs(module):
-    "Skip a test whose part of the pipeline (`ear_teacher.synth`, `ear_teacher.data`) is not built in this checkout."
-    return pytest.importorskip(module, reason=f'{module} is not built yet')
-
-
 @pytest.fixture(scope='module')
 def ears():
-    needs('ear_teacher.synth')
     return synthetic_landmark_sets(128, valid_pct=0.25, seed=5)
 
 
 @pytest.fixture(scope='module')
 def context_ears():
-    needs('ear_teacher.synth')
     return synthetic_landmark_sets(320, valid_pct=0.25, seed=6, context=True)
 
 
@@ -93,7 +86,6 @@ def test_every_map_and_head_shapes(vae_dir):
 
 
 def test_dinov2_teacher_trains(tmp_path):
-    needs('ear_teacher.data')
     from ear_teacher.train import train, TrainConfig
     from ear_teacher.losses import LossConfig
     from ear_teacher.data import DataConfig
@@ -107,7 +99,6 @@ def test_dinov2_teacher_trains(tmp_path):
 
 
 def test_cli_json(vae_dir, tmp_path, capsys):
-    needs('ear_teacher.synth')
     from ear_teacher.cli import main
     out = tmp_path/'lm.json'
     main(['landmarks', '--checkpoint', str(vae_dir), '--synthetic', '64', '--epochs', '1', '--batch-size', '16', '--json', str(out)])
@@ -121,7 +112,6 @@ def test_cli_json(vae_dir, tmp_path, capsys):
 
 
 def test_cli_data_without_landmarks(vae_dir, tmp_path):
-    needs('ear_teacher.data')
     from ear_teacher.cli import main
     folder = tmp_path/'crops'/'person_a'; folder.mkdir(parents=True)
     for i in range(6): Image.fromarray(np.random.default_rng(i).integers(0, 255, (96, 80, 3), dtype=np.uint8)).save(folder/f'{i}.png')
@@ -132,19 +122,6 @@ def test_cli_data_without_landmarks(vae_dir, tmp_path):
 def test_cli_needs_checkpoint():
     from ear_teacher.cli import main
     with pytest.raises(SystemExit, match='--checkpoint'): main(['landmarks', '--synthetic', '32'])
-
-
-def test_identification_probe_earvn(earvn_dir, vae_dir, tmp_path):
-    needs('ear_teacher.data')
-    from ear_teacher.data import DataConfig, load_ear_set, split_ear_set
-    from ear_teacher.transfer import link_identity_subset
-    sub = link_identity_subset(earvn_dir, tmp_path/'earvn', n_identities=8, per_identity=10, seed=0)
-    es = load_ear_set(str(sub), None, DataConfig())
-    tr, va = split_ear_set(es, 0.3, 0, by='identity_within')
-    assert set(va.identities) == set(tr.identities) and len(set(tr.identities)) == 8
-    r = identification_probe(load_teacher(vae_dir), tr, va)
-    assert r['n_identities'] == 8 and 0 <= r['nn_accuracy'] <= 1 and 0 <= r['linear_accuracy'] <= 1
-    assert r['chance'] == pytest.approx(1 / 8)
 
 
 def test_seed_summary_and_gain():
@@ -164,7 +141,6 @@ def test_seed_summary_and_gain():
 def test_compare_teachers_seeds_and_subset(vae_dir):
     "Every variant is fitted once per seed on the first `n_train` ears; validation stays the same."
     from ear_teacher.transfer import compare_teachers, teacher_runs, CompareConfig, TEACHER_VARIANTS
-    needs('ear_teacher.synth')
     cfg = CompareConfig(n=64, head='regression', n_train=16, seeds=(0, 1), fit=FitConfig(epochs=1, batch_size=8))
     runs = teacher_runs(vae_dir, cfg)
     assert len(runs) == 2 * len(TEACHER_VARIANTS) and set(runs.seed) == {0, 1}
