@@ -31,12 +31,13 @@ from .synth import make_synthetic_ears
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'SOURCES', 'CACHE_VERSION', 'AugmentConfig', 'DataConfig', 'BadInputError', 'SkipReport', 'EarRecord',
            'EarSet', 'Letterbox', 'letterbox_box', 'SkipImage', 'to_rgb', 'load_rgb', 'crop_image', 'crop_record',
-           'read_seed_metadata', 'records_from_npy', 'records_from_coco', 'landmark_columns', 'records_from_csv',
-           'read_pts', 'glob_escape', 'records_from_pts', 'records_from_folder', 'detect_source', 'source_records',
-           'default_cache_dir', 'cache_key', 'mark_used', 'prune_crop_caches', 'cached_crops', 'synthetic_ear_set',
-           'load_ear_set', 'split_indices', 'split_ear_set', 'affine_matrices', 'affine_grid', 'color_matrices',
-           'jpeg_roundtrip', 'EarAugment', 'EarImages', 'EarBatch', 'keep_freed_memory', 'EarDataLoader',
-           'ear_dataloaders', 'show_batch', 'ear_data', 'check_data', 'profile_augment', 'bench_data_pipeline']
+           'load_image', 'preprocess', 'postprocess', 'read_seed_metadata', 'records_from_npy', 'records_from_coco',
+           'landmark_columns', 'records_from_csv', 'read_pts', 'glob_escape', 'records_from_pts', 'records_from_folder',
+           'detect_source', 'source_records', 'default_cache_dir', 'cache_key', 'mark_used', 'prune_crop_caches',
+           'cached_crops', 'synthetic_ear_set', 'load_ear_set', 'split_indices', 'split_ear_set', 'affine_matrices',
+           'affine_grid', 'color_matrices', 'jpeg_roundtrip', 'EarAugment', 'EarImages', 'EarBatch',
+           'keep_freed_memory', 'EarDataLoader', 'ear_dataloaders', 'show_batch', 'ear_data', 'check_data',
+           'profile_augment', 'bench_data_pipeline']
 
 # %% ../nbs/04_data.ipynb #a4b6540b
 @dataclass
@@ -75,7 +76,7 @@ class DataConfig:
     valid_pct: float = 0.1
     seed: int = 42 # split and synthetic-generator seed
     num_workers: int = 0 # DataLoader worker processes; on a CPU they also augment (2 on 2 cores: fastest pipeline)
-    augment: bool = True # augment training batches (validation batches never are)
+    augment: bool | None = None # augment training batches (validation batches never are); None: the preset's recipe in `train`, True elsewhere
     cache_dir: str | None = None # crop cache folder (default `$EAR_TEACHER_CACHE` or `~/.cache/ear_teacher`)
     cache_max_gb: float = 20 # after building a cache, older ones are deleted, least recently used first, down to this total
     strict: bool = False # raise `BadInputError` at the first unusable record instead of skipping it
@@ -247,6 +248,42 @@ def crop_record(rec: EarRecord, size: int = 128, margin: float = 0.1) -> tuple[n
     if lb is None: raise SkipImage('box has no area inside the image')
     lm = None if rec.landmarks is None else lb.map_points(rec.landmarks)
     return crop_image(img, lb, size), lm
+
+# %% ../nbs/04_data.ipynb #9de36871
+def load_image(image, # a file path, a PIL image, or a uint8 / uint16 array (H, W), (H, W, 1), (H, W, 3) or (H, W, 4)
+              ) -> Image.Image: # upright RGB
+    "Any image as an upright RGB PIL image: EXIF rotation applied, 16-bit scaled, palette expanded, transparency on black."
+    if isinstance(image, (str, os.PathLike)):
+        if not Path(image).exists(): raise FileNotFoundError(f"{image}: no such image file")
+        try: return load_rgb(Path(image))
+        except SkipImage as e: raise BadInputError(f"{image}: {e}") from None
+    if isinstance(image, Image.Image): return to_rgb(ImageOps.exif_transpose(image))
+    a = np.asarray(image)
+    if a.ndim == 3 and a.shape[-1] == 1: a = a[..., 0]
+    if a.dtype not in (np.uint8, np.uint16) or not (a.ndim == 2 or (a.ndim == 3 and a.shape[-1] in (3, 4))):
+        raise BadInputError(f"expected a uint8 or uint16 image array (H, W), (H, W, 3) or (H, W, 4), got {a.dtype} {a.shape}")
+    if a.ndim == 3 and a.dtype == np.uint16: a = (a.astype(np.float32) / 257.).round().astype(np.uint8)  # as 16-bit gray
+    return to_rgb(Image.fromarray(a))
+
+def preprocess(images, # one image or a list of them (anything `load_image` takes), or a uint8 batch (N, H, W, 3)
+               model=None, # the model: its `config.image_size` is the crop side
+               size: int | None = None, # the crop side, when no model is given
+              ) -> torch.Tensor: # float32 `(N, 3, size, size)` in [-1, 1]
+    "Letterbox every image into the model's square and stack them as its input batch."
+    if size is None:
+        if model is None: raise ValueError("preprocess needs the model (its config.image_size is the crop side) or size")
+        size = model.config.image_size
+    items = list(images) if isinstance(images, (list, tuple)) or (isinstance(images, np.ndarray) and images.ndim == 4) else [images]
+    crops = []
+    for im in map(load_image, items):
+        crops.append(crop_image(im, letterbox_box(None, im.width, im.height, size=size), size))
+    return images_to_tensor(np.stack(crops))
+
+def postprocess(x, # model output in [-1, 1]: a batch `(N, 3, H, W)`, or the `(recon, mu, logvar)` of `model(x)`
+               ) -> list[Image.Image]:
+    "The images of a model output as a list of RGB PIL images."
+    if isinstance(x, (tuple, list)): x = x[0]
+    return [Image.fromarray(a) for a in tensor_to_images(x)]
 
 # %% ../nbs/04_data.ipynb #d2ddd25f
 def _resolve(p, base: Path) -> Path:
@@ -772,7 +809,7 @@ def ear_dataloaders(train: EarSet, valid: EarSet, cfg: DataConfig = None, device
     "fastai `DataLoaders` of `(x, x)` float batches in [-1, 1] on `device`; training batches augmented."
     cfg = cfg or DataConfig()
     device = default_device(device) if not isinstance(device, torch.device) else device
-    aug = EarAugment(cfg.aug) if cfg.augment else None
+    aug = EarAugment(cfg.aug) if cfg.augment is not False else None
     in_workers = cfg.num_workers > 0 and device.type == 'cpu'      # CPU: augment beside training, in the workers
     bs = cfg.batch_size or 64
     kw = dict(bs=bs, num_workers=cfg.num_workers, device=device)

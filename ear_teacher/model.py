@@ -14,16 +14,16 @@ from torch import nn
 import torch.nn.functional as F
 from fastcore.basics import patch
 from .backbone import BackboneConfig, create_backbone
-from .core import atomic_dir, atomic_write_bytes
+from .core import atomic_dir, atomic_write_bytes, warn_once
 from .hub import EarHubMixin, CONFIG_NAME, CARD_NAME
 from .eigenfaces import PixelPCA, fit_pixel_pca
 
 # %% auto #0
-__all__ = ['PRESETS', 'RECIPES', 'DEFAULT_RECIPE', 'SEED_IGNORED_PREFIXES', 'ResidualBlock', 'SpatialAttention', 'conv_bn_relu',
-           'up_block', 'HeadConfig', 'DecoderConfig', 'VAEConfig', 'EarEncoder', 'EarDecoder', 'EarVAE',
-           'register_preset', 'seed_config', 'default_config', 'tiny_config', 'list_presets', 'preset_recipe',
-           'set_config_field', 'preset_config', 'create_model', 'count_parameters', 'model_card', 'read_card_info',
-           'update_model_card', 'seed_key_to_ours', 'load_seed_state_dict']
+__all__ = ['UNIT_RANGE_WARNING', 'PRESETS', 'RECIPES', 'DEFAULT_RECIPE', 'CPU_LOSS', 'SEED_IGNORED_PREFIXES', 'ResidualBlock',
+           'SpatialAttention', 'conv_bn_relu', 'up_block', 'HeadConfig', 'DecoderConfig', 'VAEConfig', 'EarEncoder',
+           'EarDecoder', 'EarVAE', 'register_preset', 'seed_config', 'default_config', 'tiny_config', 'cpu_config',
+           'list_presets', 'preset_recipe', 'set_config_field', 'preset_config', 'create_model', 'count_parameters',
+           'model_card', 'read_card_info', 'update_model_card', 'seed_key_to_ours', 'load_seed_state_dict']
 
 # %% ../nbs/02_model.ipynb #52bb5dab
 class ResidualBlock(nn.Module):
@@ -147,6 +147,9 @@ class EarDecoder(nn.Module):
         return h
 
 # %% ../nbs/02_model.ipynb #1ba82677
+UNIT_RANGE_WARNING = ("EarVAE input has no negative values: it looks like images in [0, 1], but the model expects [-1, 1] "
+                      "(ear_teacher.preprocess makes the right batch from files, PIL images or arrays)")
+
 class EarVAE(nn.Module, EarHubMixin):
     "SAM-backed variational autoencoder for ear crops."
     def __init__(self, config: VAEConfig = None, pretrained: bool = False):
@@ -164,6 +167,7 @@ class EarVAE(nn.Module, EarHubMixin):
         if x.shape[1] != 3: raise ValueError(f"expected 3 RGB channels, got {x.shape[1]} (shape {tuple(x.shape)})")
         if tuple(x.shape[-2:]) != (s, s): raise ValueError(f"expected {s}×{s} images (the decoder's output size), got {x.shape[-2]}×{x.shape[-1]}")
         if not torch.isfinite(x).all(): raise ValueError("input contains NaN or infinite values")
+        if not (x < 0).any(): warn_once(UNIT_RANGE_WARNING)
 
     def reparameterize(self, mu, logvar):
         return mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if self.training else mu
@@ -212,7 +216,9 @@ class EarVAE(nn.Module, EarHubMixin):
 # %% ../nbs/02_model.ipynb #9a6fe506
 PRESETS: dict[str, callable] = {}
 RECIPES: dict[str, dict] = {}
-DEFAULT_RECIPE = dict(lr=3e-4, grad_accum=2, warmup_epochs=5, batch_size=64) # the seed's optimisation settings
+DEFAULT_RECIPE = dict(lr=3e-4, grad_accum=2, warmup_epochs=5, batch_size=64, # the seed's optimisation settings
+                      augment=True, # augment training batches
+                      loss={}) # `LossConfig` fields that differ from the seed's loss suite
 
 def register_preset(name: str, # the preset's name (`create_model(name)`, `ear-teacher train --preset name`)
                     recipe: dict | None = None, # training settings that suit it: any of `DEFAULT_RECIPE`'s keys
@@ -241,6 +247,17 @@ def tiny_config() -> VAEConfig:
     "A small random SAM (2 blocks, width 96) and a narrow head/decoder: same code, trains on a CPU in minutes."
     return VAEConfig(BackboneConfig(name='tiny', resolution=128, freeze_layers=0),
                      HeadConfig(channels=64), DecoderConfig(channels=(128, 128, 64, 32, 16, 16)), latent_dim=128, preset='tiny')
+
+# what measurably reconstructs ears on a CPU (BENCHMARKS.md, "Reconstructions that show the ear"): MSE plus a little
+# SSIM, no perceptual/edge/contrastive terms, no centre or focal weighting, synthetic ears used as they are
+CPU_LOSS = dict(recon='mse', center_weight=1.0, focal=False, perceptual='none', ssim_weight=0.05, edge_weight=0.0, contrastive_weight=0.0)
+
+@register_preset('cpu', recipe=dict(lr=1e-3, grad_accum=1, warmup_epochs=0.2, batch_size=32, augment=False, loss=CPU_LOSS))
+def cpu_config() -> VAEConfig:
+    "`tiny` with the eigenfaces path and a free log σ² starting at σ ≈ 0.02: it starts as pixel PCA and reconstructs ears on a CPU."
+    cfg = tiny_config()
+    cfg.pca, cfg.head.latent_norm, cfg.head.logvar_bias, cfg.preset = True, False, -8.0, 'cpu'
+    return cfg
 
 def list_presets() -> list[str]:
     "The names `create_model` accepts."
