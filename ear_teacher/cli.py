@@ -151,6 +151,7 @@ def train_cli(
     save_dir: str = 'runs/ear-teacher',
     log_dir: str = None,
     resume: str = None, # checkpoint directory to continue from (SAVE_DIR/last)
+    keep_best: int = 0, # also keep the models of the k best epochs in SAVE_DIR/top/epoch_NNN (0: just best/ and last/)
     early_stopping: bool = False,
     patience: int = 10,
     seed: int = 42,
@@ -162,12 +163,12 @@ def train_cli(
     from ear_teacher.losses import LossConfig
     from ear_teacher.train import TrainConfig, train
     source = data or train_metadata or 'synthetic'
-    dcfg = DataConfig(image_size=image_size, batch_size=batch_size, num_workers=num_workers, augment=not no_augment,
+    dcfg = DataConfig(image_size=image_size, batch_size=batch_size, num_workers=num_workers, augment=False if no_augment else None,
                       seed=seed, strict=strict, synthetic_n=synthetic if synthetic else (None if source != 'synthetic' else 1024))
     tcfg = TrainConfig(preset=preset, backbone=backbone, backbone_name=backbone_name, resolution=resolution,
                        freeze_layers=freeze_layers, pretrained=not random_init, latent_dim=latent_dim, epochs=epochs, lr=lr,
                        weight_decay=weight_decay, warmup_epochs=warmup_epochs, scheduler=scheduler, grad_accum=grad_accum,
-                       precision=precision, kl_schedule=kl_schedule, save_dir=save_dir, log_dir=log_dir, resume=resume,
+                       precision=precision, kl_schedule=kl_schedule, save_dir=save_dir, log_dir=log_dir, resume=resume, keep_best=keep_best,
                        early_stopping=early_stopping, patience=patience, seed=seed, device=device)
     lcfg = LossConfig(recon=recon_loss, center_weight=center_weight, kl_weight=kl_weight, perceptual_weight=perceptual_weight,
                       perceptual=perceptual, ssim_weight=ssim_weight, edge_weight=edge_weight, contrastive_weight=contrastive_weight)
