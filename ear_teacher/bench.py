@@ -209,7 +209,7 @@ def measure(name: str, # the configuration's name (for the record)
     "Time one configuration in this process: forward ms/image, training images/s, peak memory."
     s, dev = case_settings(v, cfg), torch.device(cfg.device)
     torch.manual_seed(cfg.seed)
-    x = torch.rand(s['batch_size'], 3, 128, 128, generator=torch.Generator().manual_seed(cfg.seed)).mul(2).sub(1).to(dev)
+    x = torch.rand(s['batch_size'], 3, s['model_cfg'].image_size, s['model_cfg'].image_size, generator=torch.Generator().manual_seed(cfg.seed)).mul(2).sub(1).to(dev)
     with PeakMemory(dev, fresh_process) as mem:
         model = EarVAE(s['model_cfg'], pretrained=False).to(dev)
         loss_fn = EarVAELoss(LossConfig(), backbone=model.encoder.backbone).to(dev)

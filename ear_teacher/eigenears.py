@@ -385,7 +385,7 @@ def plot_anatomy(report: AnatomyReport, path: str | Path | None = None) -> Figur
 
 # %% ../nbs/07_eigenears.ipynb #2dcf5016
 def load_eval_images(cfg: EigenConfig, # the run (`data`/`synthetic`, `root`, `valid_pct`, `max_samples`, `seed`)
-                     image_size: int = 128, # crop side the model expects
+                     image_size: int, # crop side the model expects (`model.config.image_size`)
                     ) -> tuple[np.ndarray, pd.DataFrame | None]: # uint8 images and their label table
     "The ears to analyse: the validation part of the source, at most `cfg.max_samples` of them (a seeded subset)."
     from ear_teacher.data import DataConfig, load_ear_set, split_ear_set

@@ -48,7 +48,7 @@ def teacher_map(encoder: EarEncoder, x: torch.Tensor, name: str = 'feat2') -> to
     return encoder.backbone(x) if name == 'sam' else encoder.features(x)[name]
 
 @torch.no_grad()
-def map_shape(encoder: EarEncoder, name: str, image_size: int = 128) -> tuple[int, int]:
+def map_shape(encoder: EarEncoder, name: str, image_size: int) -> tuple[int, int]:
     "(channels, grid side) of map `name` for `image_size` crops."
     was = encoder.training; encoder.eval()
     p = next(encoder.parameters())
@@ -334,17 +334,17 @@ def box_iou_giou(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.
     hull = (torch.maximum(a[:, 2:], b[:, 2:]) - torch.minimum(a[:, :2], b[:, :2])).prod(1)
     return iou, iou - (hull - union) / hull.clamp_min(1e-9)
 
-def nme_per_image(pred, points, visibility, box, image_size: int = 128) -> torch.Tensor:
+def nme_per_image(pred, points, visibility, box, image_size: int) -> torch.Tensor:
     "Each image's mean visible-point error over its ear box diagonal (points in pixels, box normalised)."
     err = (pred[0] - points).norm(dim=-1) * visibility
     diag = (box[:, 2:] * image_size).norm(dim=-1).clamp_min(1e-6)
     return err.sum(1) / visibility.sum(1).clamp_min(1) / diag
 
-def nme(pred, points, visibility, box, image_size: int = 128):
+def nme(pred, points, visibility, box, image_size: int):
     "Mean NME of a batch."
     return nme_per_image(pred, points, visibility, box, image_size).mean()
 
-def failure_rate(pred, points, visibility, box, image_size: int = 128, threshold: float = 0.1):
+def failure_rate(pred, points, visibility, box, image_size: int, threshold: float = 0.1):
     "Fraction of images with NME above `threshold`."
     return (nme_per_image(pred, points, visibility, box, image_size) > threshold).float().mean()
 
@@ -451,12 +451,12 @@ def synthetic_landmark_sets(n: int, # synthetic ears in all
                             valid_pct: float = 0.2,
                             seed: int = 0, # generator and split seed
                             context: bool = False, # crops with context around the ear (for detectors)
-                            size: int = 128,
+                            size: int | None = None, # crop side (None: the generator's default, `DecoderConfig().image_size`)
                            ) -> tuple[LandmarkDataset, LandmarkDataset]:
     "Train / valid `LandmarkDataset`s of generated ears."
     from ear_teacher.synth import make_synthetic_ears
     from ear_teacher.data import split_indices
-    s = make_synthetic_ears(n, seed=seed, size=size)
+    s = make_synthetic_ears(n, seed=seed, size=size or DecoderConfig().image_size)
     imgs, lm, bx = s.images, np.asarray(s.landmarks, np.float32), np.asarray(s.bboxes, np.float32)
     if context: imgs, lm, bx = with_context(imgs, lm, bx, seed=seed)
     return tuple(LandmarkDataset(imgs[i], lm[i], bx[i]) for i in split_indices(range(n), valid_pct, seed))

@@ -49,7 +49,7 @@ def test_cli_last_line_and_summary(cli_run):
 def test_cli_uses_the_validation_split(tiny):
     imgs, labels = load_eval_images(EigenConfig(synthetic=96, valid_pct=0.25, max_samples=10), tiny.config.image_size)
     assert len(imgs) == len(labels) == 10 and imgs.dtype == np.uint8
-    with pytest.raises(ValueError): load_eval_images(EigenConfig(data='x', synthetic=3))
+    with pytest.raises(ValueError): load_eval_images(EigenConfig(data='x', synthetic=3), 128)
 
 def test_pca_npz_round_trip(synthetic, tmp_path):
     eig = fit_eigenears(synthetic[0], 6)
