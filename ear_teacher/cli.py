@@ -138,6 +138,9 @@ def train_cli(
     grad_accum: int = None, # default: the preset's recipe (tiny 1, others 2)
     kl_weight: float = 1e-6,
     kl_schedule: str = 'constant', # constant, linear, cyclical, psnr_gated
+    kl_warmup_epochs: float = None, # ramp of 'linear' and 'psnr_gated' (default: TrainConfig's)
+    kl_cycle_epochs: float = None, # cycle of 'cyclical' (default: TrainConfig's)
+    kl_psnr_threshold: float = None, # validation PSNR in dB that opens 'psnr_gated' (default: TrainConfig's)
     perceptual_weight: float = 1.5,
     perceptual: str = 'backbone', # backbone (offline), vgg (needs weights) or none
     ssim_weight: float = 0.6,
@@ -169,7 +172,9 @@ def train_cli(
                        freeze_layers=freeze_layers, pretrained=not random_init, latent_dim=latent_dim, epochs=epochs, lr=lr,
                        weight_decay=weight_decay, warmup_epochs=warmup_epochs, scheduler=scheduler, grad_accum=grad_accum,
                        precision=precision, kl_schedule=kl_schedule, save_dir=save_dir, log_dir=log_dir, resume=resume, keep_best=keep_best,
-                       early_stopping=early_stopping, patience=patience, seed=seed, device=device)
+                       early_stopping=early_stopping, patience=patience, seed=seed, device=device,
+                       **{k: v for k, v in dict(kl_warmup_epochs=kl_warmup_epochs, kl_cycle_epochs=kl_cycle_epochs,
+                                                kl_psnr_threshold=kl_psnr_threshold).items() if v is not None})
     lcfg = LossConfig(recon=recon_loss, center_weight=center_weight, kl_weight=kl_weight, perceptual_weight=perceptual_weight,
                       perceptual=perceptual, ssim_weight=ssim_weight, edge_weight=edge_weight, contrastive_weight=contrastive_weight)
     train(tcfg, lcfg, dcfg, source=source, root=root_dir, valid_source=val_metadata)
