@@ -20,6 +20,7 @@ __all__ = ['images_to_tensor', 'tensor_to_images', 'model_device', 'default_devi
 def images_to_tensor(images: np.ndarray | torch.Tensor, # uint8 `(N, H, W, 3)` or one `(H, W, 3)` image
                     ) -> torch.Tensor: # float32 `(N, 3, H, W)` in [-1, 1]
     "Convert uint8 RGB images to the model's float range [-1, 1], channels first."
+    if isinstance(images, np.ndarray) and not images.flags.writeable: images = np.array(images) # e.g. a read-only crop cache
     t = torch.as_tensor(images)
     if t.ndim == 3: t = t[None]
     if t.ndim != 4 or t.shape[-1] != 3: raise ValueError(f"expected uint8 images (N, H, W, 3), got shape {tuple(t.shape)}")
