@@ -21,11 +21,11 @@ from .model import EarVAE, update_model_card
 # %% auto #0
 __all__ = ['STRUCTURAL', 'VARIANCE_HELP', 'ANATOMY_HELP', 'PROBE_HELP', 'EigenConfig', 'encode_images', 'Eigenears',
            'load_eigenears', 'fit_eigenears', 'variance_table', 'figure_png', 'plot_variance', 'decode_codes',
-           'component_codes', 'labelled_row', 'extreme_examples', 'eigenear_strip', 'sweep_alphas', 'eigenear_gif',
-           'stack_rows', 'component_rows', 'summary_sheet', 'write_pictures', 'factor_groups', 'factor_correlations',
-           'group_shares', 'probe_r2', 'AnatomyReport', 'anatomy_score', 'plot_anatomy', 'load_eval_images',
-           'eval_set_name', 'eval_set_line', 'write_csv', 'write_anatomy', 'run_eigenears', 'EigenExplorer', 'explore',
-           'time_explorer_update']
+           'component_codes', 'labelled_row', 'extreme_examples', 'eigenear_strip', 'eval_set_name', 'sweep_alphas',
+           'eigenear_gif', 'stack_rows', 'component_rows', 'summary_sheet', 'write_pictures', 'factor_groups',
+           'factor_correlations', 'group_shares', 'probe_r2', 'AnatomyReport', 'anatomy_score', 'plot_anatomy',
+           'load_eval_images', 'eval_set_line', 'write_csv', 'write_anatomy', 'run_eigenears', 'EigenExplorer',
+           'explore', 'time_explorer_update']
 
 # %% ../nbs/07_eigenears.ipynb #12e9f3bd
 @dataclass
@@ -217,6 +217,12 @@ def eigenear_strip(model: EarVAE, # the VAE
     title += f'   |   {examples_name} with the lowest (left) and highest (right) scores'
     return labelled_row([(lo, [f'{v:+.1f}σ' for v in zlo]), strip, (hi, [f'{v:+.1f}σ' for v in zhi])], title)
 
+# %% ../nbs/07_eigenears.ipynb #198a2b17
+def eval_set_name(cfg: EigenConfig) -> str:
+    "What the encoded ears are, in words: 'synthetic validation ears', 'validation ears of DATA', 'ears of DATA'."
+    return ('synthetic ' if cfg.data is None else '') + ('validation ' if cfg.valid_pct > 0 else '') + 'ears' + (f' of {cfg.data}' if cfg.data else '')
+
+
 # %% ../nbs/07_eigenears.ipynb #11c49296
 def sweep_alphas(n: int = 13, limit: float = 3.0) -> np.ndarray:
     "α values going −limit → +limit → −limit in `n` steps each way (the ends are not repeated, so it loops smoothly)."
@@ -396,10 +402,6 @@ def load_eval_images(cfg: EigenConfig, # the run (`data`/`synthetic`, `root`, `v
     if len(es) > cfg.max_samples:
         es = es.subset(np.sort(np.random.default_rng(cfg.seed).choice(len(es), cfg.max_samples, replace=False)))
     return np.asarray(es.images), es.labels
-
-def eval_set_name(cfg: EigenConfig) -> str:
-    "What the encoded ears are, in words: 'synthetic validation ears', 'validation ears of DATA', 'ears of DATA'."
-    return ('synthetic ' if cfg.data is None else '') + ('validation ' if cfg.valid_pct > 0 else '') + 'ears' + (f' of {cfg.data}' if cfg.data else '')
 
 def eval_set_line(cfg: EigenConfig, n: int) -> str:
     "One line saying which ears were encoded, and why those."

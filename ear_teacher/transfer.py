@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from .core import known_import_warnings
 with known_import_warnings():
     from fastai.learner import Learner
+    import fastai.callback.progress, fastai.callback.schedule # patch Learner.no_bar / no_logging / fit_one_cycle (fit_head)
     from fastai.data.core import DataLoaders
     from fastai.data.load import DataLoader
     from fastai.metrics import AvgMetric
