@@ -6,7 +6,7 @@ Docs: https://ear-teacher.github.io/ear-teacher/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #a9ef6dbc
 from __future__ import annotations
-import os, json, shutil, tempfile, contextlib, warnings
+import os, json, shutil, tempfile, contextlib, itertools, warnings
 from pathlib import Path
 import numpy as np
 import torch
@@ -35,8 +35,8 @@ def tensor_to_images(x: torch.Tensor, # float `(N, 3, H, W)` in [-1, 1]
 
 # %% ../nbs/00_core.ipynb #f1f2ddac
 def model_device(model: torch.nn.Module) -> torch.device:
-    "The device `model`'s parameters live on."
-    return next(model.parameters()).device
+    "The device `model`'s parameters (or, for a module with none, such as a fixed `PixelPCA`, its buffers) live on."
+    return next(itertools.chain(model.parameters(), model.buffers())).device
 
 def default_device(device: str | None = None) -> torch.device:
     "`device` if given, else CUDA, then Apple MPS, then CPU."

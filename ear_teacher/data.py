@@ -152,6 +152,11 @@ class EarSet:
         if self.identities is not None: extra.append(f'{len(np.unique(self.identities))} identities')
         return f"EarSet({s[0]} images {s[1]}x{s[2]}, {', '.join(extra)})"
 
+    def at_most(self, n: int | None, seed: int = 42) -> EarSet:
+        "This set, or a seeded random subset of `n` images (kept in order) when it holds more."
+        if not n or len(self) <= n: return self
+        return self.subset(np.sort(np.random.default_rng(seed).choice(len(self), n, replace=False)))
+
     def subset(self, idx) -> EarSet:
         "The images at `idx` (indices, a boolean mask or a slice) with their landmarks, identities and labels."
         idx = np.arange(len(self))[idx]

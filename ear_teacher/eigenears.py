@@ -399,8 +399,7 @@ def load_eval_images(cfg: EigenConfig, # the run (`data`/`synthetic`, `root`, `v
     dcfg = DataConfig(image_size=image_size, valid_pct=cfg.valid_pct, seed=cfg.seed, synthetic_n=cfg.synthetic)
     es = load_ear_set(cfg.data or 'synthetic', cfg.root, dcfg)
     if cfg.valid_pct > 0: es = split_ear_set(es, cfg.valid_pct, cfg.seed)[1]
-    if len(es) > cfg.max_samples:
-        es = es.subset(np.sort(np.random.default_rng(cfg.seed).choice(len(es), cfg.max_samples, replace=False)))
+    es = es.at_most(cfg.max_samples, cfg.seed)
     return np.asarray(es.images), es.labels
 
 def eval_set_line(cfg: EigenConfig, n: int) -> str:

@@ -6,13 +6,13 @@ Docs: https://ear-teacher.github.io/ear-teacher/evaluate.html.md"""
 
 # %% ../nbs/07b_evaluate.ipynb #544cc6c3
 from __future__ import annotations
-import itertools, json
+import json
 from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from .core import images_to_tensor, tensor_to_images, image_grid, save_png, write_json, default_device
+from .core import images_to_tensor, tensor_to_images, image_grid, save_png, write_json, default_device, model_device
 from .losses import psnr_per_image, ssim_per_image
 from .eigenfaces import PixelPCA, fit_pixel_pca
 
@@ -26,7 +26,7 @@ def reconstruct(model, # an `EarVAE` (switched to eval mode) or a `PixelPCA`
                 batch_size: int = 64) -> torch.Tensor: # float `(N, 3, S, S)` in [-1, 1], on the CPU
     "Reconstructions of `images`, batch by batch, clamped to [-1, 1]."
     model.eval()
-    dev = next(itertools.chain(model.parameters(), model.buffers())).device
+    dev = model_device(model)
     out = []
     for i in range(0, len(images), batch_size):
         x = images_to_tensor(images[i:i + batch_size]).to(dev)
@@ -111,8 +111,7 @@ class EvalConfig:
 def _ears(source: str, n: int, seed: int, root, image_size: int, max_samples: int | None = None) -> np.ndarray:
     from ear_teacher.data import DataConfig, load_ear_set
     es = load_ear_set(source, root, DataConfig(image_size=image_size, synthetic_n=n, seed=seed))
-    if max_samples and len(es) > max_samples: es = es.subset(np.sort(np.random.default_rng(seed).choice(len(es), max_samples, replace=False)))
-    return np.asarray(es.images)
+    return np.asarray(es.at_most(max_samples, seed).images)
 
 def run_evaluate(cfg: EvalConfig) -> EvalReport:
     "Load the checkpoint and the ears, score them (beside pixel PCA if asked), and write what `cfg.out` asks for."
