@@ -2,6 +2,7 @@
 
 Modules:
 
+- `ear_teacher.augment`: Random batch augmentation of ear crops on any device: one affine resampling for all geometry, one colour matrix for all colour changes, then gamma, blur, noise, occlusion and JPEG artefacts on the images drawn for them.
 - `ear_teacher.data`: Data sources (seed `.npy`, COCO, CSV, `.pts`, folders, synthetic), letterbox crops, a memory-mapped crop cache, fastai DataLoaders with batch augmentation on the device, and `ear-teacher check-data`."""
 
 __version__ = "0.1.0"
@@ -15,7 +16,8 @@ _API = {
     'model':     ['EarVAE', 'VAEConfig', 'HeadConfig', 'DecoderConfig', 'create_model', 'list_presets', 'preset_config',
                   'preset_recipe', 'register_preset', 'count_parameters'],
     'synth':     ['make_synthetic_ears', 'write_synthetic_ears'],
-    'data':      ['AugmentConfig', 'EarAugment', 'DataConfig', 'EarSet', 'load_ear_set', 'split_ear_set', 'ear_dataloaders', 'ear_data', 'check_data',
+    'augment':   ['AugmentConfig', 'EarAugment'],
+    'data':      ['DataConfig', 'EarSet', 'load_ear_set', 'split_ear_set', 'ear_dataloaders', 'ear_data', 'check_data',
                   'load_image', 'preprocess', 'postprocess'],
     'losses':    ['LossConfig', 'EarVAELoss'],
     'train':     ['TrainConfig', 'TrainResult', 'train'],

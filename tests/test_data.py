@@ -2,10 +2,11 @@
 import json, os, time
 import numpy as np, pandas as pd, pytest, torch
 from PIL import Image
-from ear_teacher.data import (DataConfig, AugmentConfig, EarSet, EarRecord, SkipReport, BadInputError, letterbox_box, crop_record,
+from ear_teacher.augment import AugmentConfig, EarAugment
+from ear_teacher.data import (DataConfig, EarSet, EarRecord, SkipReport, BadInputError, letterbox_box, crop_record,
                               records_from_npy, records_from_coco, records_from_csv, records_from_pts, records_from_folder,
                               detect_source, load_ear_set, cached_crops, source_records, split_ear_set, ear_dataloaders,
-                              ear_data, EarAugment, show_batch, bench_data_pipeline)
+                              ear_data, show_batch, bench_data_pipeline)
 from ear_teacher.core import images_to_tensor
 
 def _img(path, size=(60, 80), color=(200, 120, 90)):
