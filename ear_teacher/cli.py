@@ -10,9 +10,9 @@ import os, sys, importlib
 from fastcore.script import call_parse, parse_cli
 
 # %% auto #0
-__all__ = ['COMMANDS', 'USER_ERRORS', 'resolve_command', 'error_line', 'debug_requested', 'main', 'synth_cli', 'check_data_cli',
-           'train_cli', 'eigenears_cli', 'evaluate_cli', 'bench_cli', 'convert_cli', 'info_cli', 'landmarks_cli',
-           'compare_cli']
+__all__ = ['COMMANDS', 'USER_ERRORS', 'resolve_command', 'error_line', 'debug_requested', 'main', 'ConfigField', 'config_fields',
+           'config_options', 'configs_from', 'synth_cli', 'check_data_cli', 'train_cli', 'eigenears_cli',
+           'evaluate_cli', 'bench_cli', 'convert_cli', 'info_cli', 'landmarks_cli', 'compare_cli']
 
 # %% ../nbs/16_cli.ipynb #52407e21
 if __name__ == '__main__':  # `python -m ear_teacher.cli ...` (how torchrun starts it): dispatch through the imported
@@ -84,6 +84,88 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(error_line(cmd, e)) from None
     finally: sys.argv = old
 
+# %% ../nbs/16_cli.ipynb #f9aa0ddf
+import ast, dataclasses, importlib.util, inspect, io, re, tokenize
+from functools import cache
+from pathlib import Path
+from typing import Annotated, NamedTuple
+
+class ConfigField(NamedTuple):
+    "A scalar field of a config dataclass, as its source states it."
+    name: str; type: type; optional: bool; default: object; help: str
+
+_SCALARS = dict(str=str, int=int, float=float, bool=bool)
+
+def _scalar(anno: str):
+    "`(int, False)` for 'int', `(int, True)` for 'int | None' or 'Optional[int]'; None for anything else."
+    for pat, optional in ((r'(\w+)', False), (r'(\w+)\|None', True), (r'None\|(\w+)', True), (r'Optional\[(\w+)\]', True)):
+        if (m := re.fullmatch(pat, anno.replace(' ', ''))) and m[1] in _SCALARS: return _SCALARS[m[1]], optional
+
+@cache
+def config_fields(spec: str) -> tuple:
+    "The scalar fields with a literal default of dataclass `spec` ('module:Class'), read from the module's source without importing it."
+    mod, cls = spec.split(':')
+    lines = Path(importlib.util.find_spec(mod).origin).read_text(encoding='utf-8').splitlines()
+    i = next((i for i, l in enumerate(lines) if re.match(rf'class {cls}\b', l)), None)
+    if i is None: raise ValueError(f"{spec}: no class {cls} in {mod}")
+    j = next((j for j in range(i + 1, len(lines)) if lines[j][:1] not in ('', ' ', '\t', '#')), len(lines))  # end of its body
+    src = '\n'.join(lines[i:j])
+    notes = {t.start[0]: t.string[1:].strip() for t in tokenize.generate_tokens(io.StringIO(src).readline) if t.type == tokenize.COMMENT}
+    res = []
+    for f in ast.parse(src).body[0].body:
+        if not (isinstance(f, ast.AnnAssign) and f.value is not None and (t := _scalar(ast.unparse(f.annotation)))): continue
+        try: res.append(ConfigField(f.target.id, *t, ast.literal_eval(f.value), notes.get(f.lineno, '')))
+        except ValueError: pass  # `field(...)` or an expression: no option
+    return tuple(res)
+
+def _option(c: ConfigField) -> tuple:
+    "Name, annotation and default of the option of `c`: `no_<name>` (a flag that sets it False) for a bool not False by default."
+    if c.type is bool and c.default is not False: return f'no_{c.name}', Annotated[bool, f"switch off {c.name}" + (f": {c.help}" if c.help else '')], False
+    return c.name, Annotated[c.type, c.help], c.default
+
+def config_options(*specs: str, # config dataclasses, as 'module:Class'
+                   skip=(), # fields without an option (the command sets them)
+                  ):
+    "Decorator: add one keyword-only option per scalar field of `specs` to the signature of a function that takes `**kw`."
+    opts = {}
+    for spec in specs:
+        for c in config_fields(spec):
+            if c.name in skip: continue
+            name = _option(c)[0]
+            if name in opts and opts[name][1:4] != c[1:4]: raise ValueError(f"{spec}.{c.name}: another config has it with another type or default")
+            if name not in opts or not opts[name].help: opts[name] = c  # a shared field: the first comment
+    def deco(f):
+        sig = inspect.signature(f, eval_str=True)
+        own = [p for p in sig.parameters.values() if p.kind is not p.VAR_KEYWORD]
+        if len(own) == len(sig.parameters): raise TypeError(f"{f.__name__} needs a **kw parameter for the config options")
+        if clash := opts.keys() & {p.name for p in own}: raise ValueError(f"{f.__name__}: {', '.join(sorted(clash))}: a parameter and a config option (skip it)")
+        new = [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, annotation=a, default=d) for k, a, d in map(_option, opts.values())]
+        f.__signature__ = sig.replace(parameters=[*own, *new])
+        f.__annotations__ = {**f.__annotations__, **{p.name: p.annotation for p in new}}
+        f.config_options = specs, opts
+        return f
+    return deco
+
+def configs_from(fn, # a function decorated with `config_options`
+                 kw: dict, # its options (from `parse_cli` or a Python call); the ones left out keep their defaults
+                 **fixed, # fields the command sets itself
+                ) -> tuple:
+    "One instance of each of `fn`'s config dataclasses, in order, from the options in `kw` and the fields in `fixed`."
+    specs, opts = fn.config_options
+    if bad := kw.keys() - opts.keys(): raise TypeError(f"{fn.__name__}() got unknown option(s): {', '.join(sorted(bad))}")
+    vals = {}
+    for k, c in opts.items():
+        if k == c.name and k in kw: vals[k] = kw[k]
+        elif kw.get(k): vals[c.name] = False  # --no-<name>
+    res = []
+    for spec in specs:
+        mod, name = spec.split(':')
+        cls, mine = getattr(importlib.import_module(mod), name), {c.name for c in config_fields(spec)}
+        names = {f.name for f in dataclasses.fields(cls)}
+        res.append(cls(**{**{k: v for k, v in vals.items() if k in mine}, **{k: v for k, v in fixed.items() if k in names}}))
+    if bad := fixed.keys() - {f.name for c in res for f in dataclasses.fields(c)}: raise TypeError(f"no config of {fn.__name__} has {', '.join(sorted(bad))}")
+    return tuple(res)
+
 # %% ../nbs/16_cli.ipynb #d9c0cb5b
 @call_parse
 def synth_cli(out: str = 'synthetic_ears', # output folder for the PNGs and labels.csv
@@ -100,159 +182,87 @@ def synth_cli(out: str = 'synthetic_ears', # output folder for the PNGs and labe
     print(f'wrote {N} synthetic ears ({size}x{size}) and {csv.name} to {csv.parent} ({N/dt:.0f} images/s)')
 
 @call_parse
+@config_options('ear_teacher.data:DataConfig', skip=('strict', 'batch_size', 'valid_pct', 'num_workers', 'augment'))  # how to read and crop
 def check_data_cli(
     source: str, # a folder of images, a .json (COCO) / .csv / seed .npy annotation file, a folder of .pts files, or 'synthetic'
     root: str = None, # folder that relative image paths resolve against
     strict: bool = False, # exit with status 1 if anything was skipped
-    image_size: int = 128, # crop side (the cache is per size)
+    **kw, # DataConfig's reading and cropping settings
 ):
     "Report usable and skipped records of a data source, with reasons and example files; exit status 1 when nothing is usable."
-    from ear_teacher.data import DataConfig, check_data
-    report = check_data(source, root, cfg=DataConfig(image_size=image_size))
+    from ear_teacher.data import check_data
+    report = check_data(source, root, cfg=configs_from(check_data_cli, kw)[0])
     print(f"{source}: {report}")
     if not report.n_ok: raise SystemExit(f"ear-teacher check-data: nothing usable in {source}")
     if strict and report.n_skipped: raise SystemExit(f"ear-teacher check-data: {report.n_skipped} skipped (--strict)")
 
 # %% ../nbs/16_cli.ipynb #6966a844
 @call_parse
+@config_options('ear_teacher.train:TrainConfig', 'ear_teacher.data:DataConfig', 'ear_teacher.losses:LossConfig',
+                skip=('pretrained', 'synthetic_n'))  # --random-init and --synthetic
 def train_cli(
     data: str = None, # a data source: folder of crops, COCO .json, .csv, .pts folder, or seed .npy metadata
     train_metadata: str = None, # the seed's train_teacher.npy (same as --data)
     val_metadata: str = None, # the seed's val_teacher.npy (otherwise a split of the training data)
     root_dir: str = None, # root for relative image paths
     synthetic: int = None, # train on N generated ears (the default when no data is given: 1024)
-    preset: str = 'default', # model preset: default, seed, tiny
-    backbone: str = None, # backbone kind: sam or dinov2
-    backbone_name: str = None, # hub id or local directory of the backbone
-    resolution: int = None, # backbone input resolution
-    freeze_layers: int = None, # frozen backbone blocks
     random_init: bool = False, # random backbone weights instead of pretrained (offline)
-    latent_dim: int = None, # latent size
-    image_size: int = 128, # crop side
-    batch_size: int = None, # default: the preset's recipe (tiny 32, others 64)
-    epochs: int = 60,
-    lr: float = None, # default: the preset's recipe (tiny 2e-3, others 3e-4)
-    weight_decay: float = 1e-5,
-    warmup_epochs: float = None, # default: the preset's recipe (tiny 1, others 5)
-    scheduler: str = 'cosine', # cosine or onecycle
-    grad_accum: int = None, # default: the preset's recipe (tiny 1, others 2)
-    kl_weight: float = 1e-6,
-    kl_schedule: str = 'constant', # constant, linear, cyclical, psnr_gated
-    kl_warmup_epochs: float = None, # ramp of 'linear' and 'psnr_gated' (default: TrainConfig's)
-    kl_cycle_epochs: float = None, # cycle of 'cyclical' (default: TrainConfig's)
-    kl_psnr_threshold: float = None, # validation PSNR in dB that opens 'psnr_gated' (default: TrainConfig's)
-    perceptual_weight: float = 1.5,
-    perceptual: str = 'backbone', # backbone (offline), vgg (needs weights) or none
-    ssim_weight: float = 0.6,
-    edge_weight: float = 0.3,
-    contrastive_weight: float = 0.1,
-    center_weight: float = 3.0,
-    recon_loss: str = 'l1', # l1 or mse
-    num_workers: int = 0,
-    no_augment: bool = False, # switch off training augmentation
-    precision: str = 'auto', # auto, bf16, fp16, fp32
-    save_dir: str = 'runs/ear-teacher',
-    log_dir: str = None,
-    resume: str = None, # checkpoint directory to continue from (SAVE_DIR/last)
-    keep_best: int = 0, # also keep the models of the k best epochs in SAVE_DIR/top/epoch_NNN (0: just best/ and last/)
-    early_stopping: bool = False,
-    patience: int = 10,
-    seed: int = 42,
-    device: str = None, # cuda, cpu, mps (default: best available)
-    strict: bool = False, # stop at the first unusable image instead of skipping it
+    recon_loss: str = None, # the same as --recon: l1 or mse
+    **kw, # every setting of TrainConfig, DataConfig and LossConfig
 ):
     "Train the ear VAE: `ear-teacher train --preset tiny --synthetic 512 --epochs 5`."
-    from ear_teacher.data import DataConfig
-    from ear_teacher.losses import LossConfig
-    from ear_teacher.train import TrainConfig, train
+    from ear_teacher.train import train
     source = data or train_metadata or 'synthetic'
-    dcfg = DataConfig(image_size=image_size, batch_size=batch_size, num_workers=num_workers, augment=False if no_augment else None,
-                      seed=seed, strict=strict, synthetic_n=synthetic if synthetic else (None if source != 'synthetic' else 1024))
-    tcfg = TrainConfig(preset=preset, backbone=backbone, backbone_name=backbone_name, resolution=resolution,
-                       freeze_layers=freeze_layers, pretrained=not random_init, latent_dim=latent_dim, epochs=epochs, lr=lr,
-                       weight_decay=weight_decay, warmup_epochs=warmup_epochs, scheduler=scheduler, grad_accum=grad_accum,
-                       precision=precision, kl_schedule=kl_schedule, save_dir=save_dir, log_dir=log_dir, resume=resume, keep_best=keep_best,
-                       early_stopping=early_stopping, patience=patience, seed=seed, device=device,
-                       **{k: v for k, v in dict(kl_warmup_epochs=kl_warmup_epochs, kl_cycle_epochs=kl_cycle_epochs,
-                                                kl_psnr_threshold=kl_psnr_threshold).items() if v is not None})
-    lcfg = LossConfig(recon=recon_loss, center_weight=center_weight, kl_weight=kl_weight, perceptual_weight=perceptual_weight,
-                      perceptual=perceptual, ssim_weight=ssim_weight, edge_weight=edge_weight, contrastive_weight=contrastive_weight)
+    tcfg, dcfg, lcfg = configs_from(train_cli, kw, pretrained=not random_init,
+                                    synthetic_n=synthetic or (1024 if source == 'synthetic' else None),
+                                    **({'recon': recon_loss} if recon_loss else {}))
     train(tcfg, lcfg, dcfg, source=source, root=root_dir, valid_source=val_metadata)
 
 # %% ../nbs/16_cli.ipynb #51952695
 @call_parse
-def eigenears_cli(checkpoint: str = None, # `save_pretrained` directory of the VAE (required)
-                  out: str = 'eigenears', # output directory
-                  data: str = None, # data source (folder, .csv/.json/.npy); default: synthetic ears
-                  synthetic: int = None, # number of synthetic ears to generate (default 1024 when no --data)
-                  root: str = None, # folder that relative paths in --data resolve against
-                  valid_pct: float = 0.1, # analyse this validation fraction (same split as training); 0: everything
-                  max_samples: int = 500, # encode at most this many ears
-                  n_components: int = 16, # principal components to keep
-                  seed: int = 42, # split / subset / generator seed
-                  batch_size: int = 64, # encoding batch size
-                  device: str = None, # torch device (default: fastest available)
-                 ):
+@config_options('ear_teacher.eigenears:EigenConfig')
+def eigenears_cli(**kw): # every setting of EigenConfig (--checkpoint is required)
     "PCA of the latent space: variance table, eigenear strips and GIFs, summary sheet, anatomy score on synthetic ears."
-    if checkpoint is None: raise SystemExit("ear-teacher eigenears: --checkpoint DIR is required")
-    from ear_teacher.eigenears import EigenConfig, run_eigenears
-    run_eigenears(EigenConfig(checkpoint=checkpoint, out=out, data=data, synthetic=synthetic, root=root, valid_pct=valid_pct,
-                              max_samples=max_samples, n_components=n_components, seed=seed, batch_size=batch_size, device=device))
+    if not kw.get('checkpoint'): raise SystemExit("ear-teacher eigenears: --checkpoint DIR is required")
+    from ear_teacher.eigenears import run_eigenears
+    run_eigenears(*configs_from(eigenears_cli, kw))
 
 # %% ../nbs/16_cli.ipynb #007c9901
 @call_parse
-def evaluate_cli(checkpoint: str = None, # `save_pretrained` directory of the VAE (required)
-                 data: str = 'synthetic', # the ears to score: a folder, .json/.csv/.npy file, .pts folder, or 'synthetic'
-                 synthetic: int = 256, # with --data synthetic: how many ears
-                 seed: int = 7, # with --data synthetic: the generator seed (training uses 42)
-                 root: str = None, # root that relative paths resolve against
-                 baseline_fit: str = None, # fit the pixel-PCA baseline at the latent's dimension on this source
-                 baseline_synthetic: int = 2048, # with --baseline-fit synthetic: how many ears
-                 baseline_seed: int = 42, # with --baseline-fit synthetic: the generator seed
-                 max_samples: int = None, # score at most this many ears (a seeded subset)
-                 out: str = None, # write scores.csv, best_worst.png and summary.json here
-                 json: bool = False, # print the summary as one JSON object instead of a sentence
-                 device: str = None, # torch device (default: fastest available)
+@config_options('ear_teacher.evaluate:EvalConfig')
+def evaluate_cli(json: bool = False, # print the summary as one JSON object instead of a sentence
+                 **kw, # every setting of EvalConfig (--checkpoint is required)
                 ):
     "PSNR and SSIM of a checkpoint's reconstructions, beside pixel PCA: `ear-teacher evaluate --checkpoint DIR --data SOURCE`."
-    if checkpoint is None: raise SystemExit("ear-teacher evaluate: --checkpoint DIR is required")
+    if not kw.get('checkpoint'): raise SystemExit("ear-teacher evaluate: --checkpoint DIR is required")
     import json as _json
-    from ear_teacher.evaluate import EvalConfig, run_evaluate
-    report = run_evaluate(EvalConfig(checkpoint, data, synthetic, seed, root, baseline_fit, baseline_synthetic, baseline_seed,
-                                     max_samples=max_samples, out=out, device=device))
+    from ear_teacher.evaluate import run_evaluate
+    report = run_evaluate(*configs_from(evaluate_cli, kw))
     print(_json.dumps(report.summary()) if json else report)
 
 # %% ../nbs/16_cli.ipynb #1d2c9038
 @call_parse
+@config_options('ear_teacher.bench:BenchConfig', skip=('isolate',))
 def bench_cli(configs: str = None, # comma-separated names in BENCH_CONFIGS (default: the device's list)
-              device: str = None, # cpu or cuda (default: cuda when available)
-              batch_size: int = None, # batch of the 'main' configs (default: 64 on CUDA, 2 on CPU)
-              seed_batch_size: int = None, # the seed's batch (default: 4 on CUDA, 1 on CPU)
-              repeats: int = None, # timed repeats (default: 10 CUDA, 3 CPU, 2 for CPU configs >= 512 px)
-              warmup: int = None, # warm-up calls (default: 3 CUDA, 1 CPU)
+              isolate: str = None, # true/false: each config in a fresh subprocess (default: true on CPU)
               json: str = None, # write the records to this JSON file
               markdown: str = None, # write/update this device's section of a Markdown file, e.g. BENCHMARKS.md
-              quick: bool = False, # tiny SAM and resolutions / 4: a demo in seconds
-              compile: bool = False, # also benchmark torch.compile (default+compile)
-              no_data: bool = False, # skip the data-pipeline and synthetic-generator figures
-              isolate: str = None, # true/false: each config in a fresh subprocess (default: true on CPU)
               startup: bool = False, # only time `ear-teacher <command> --help`, now and with the command's old eager import
+              **kw, # every other setting of BenchConfig
              ):
     "Speed and memory of the configurations against `seed`, measured in one run: prints a table, writes JSON/Markdown."
     from ear_teacher.core import write_json
+    cfg, = configs_from(bench_cli, kw, configs=configs.split(',') if configs else None,
+                        isolate=None if isolate is None else isolate.lower() in ('1', 'true', 'yes'))
     if startup:
         from ear_teacher.bench import startup_times, startup_table, startup_section, update_markdown
-        records = startup_times(repeats=repeats or 3)
+        records = startup_times(repeats=cfg.repeats or 3)
         print(startup_table(records))
         if json: write_json(json, records)
         if markdown: update_markdown(markdown, 'cli-startup', startup_section(records))
         return
     import torch
-    from ear_teacher.bench import (BenchConfig, device_name, run_bench, results_table, update_markdown, markdown_section)
-    iso = None if isolate is None else isolate.lower() in ('1', 'true', 'yes')
-    cfg = BenchConfig(configs=configs.split(',') if configs else None, device=device, batch_size=batch_size,
-                      seed_batch_size=seed_batch_size, repeats=repeats, warmup=warmup, quick=quick, compile=compile,
-                      isolate=iso, data=not no_data)
+    from ear_teacher.bench import device_name, run_bench, results_table, update_markdown, markdown_section
     command, run = cfg.command(), cfg.resolved()
     print(f"{command}\n{len(run.configs)} configs on {device_name(torch.device(run.device))}", flush=True)
     records = run_bench(run, verbose=True)
@@ -285,6 +295,7 @@ def info_cli():
 
 # %% ../nbs/16_cli.ipynb #6dfb5f63
 @call_parse
+@config_options('ear_teacher.transfer:FitConfig', 'ear_teacher.transfer:LandmarkConfig', skip=('n_landmarks', 'image_size'))
 def landmarks_cli(
     checkpoint: str = None, # VAE directory (`save_pretrained` / a training run's `best`)
     synthetic: int = None, # train and score on N synthetic ears (the default when no --data: 512)
@@ -292,53 +303,51 @@ def landmarks_cli(
     root: str = None, # root for relative image paths in --data
     random_init: bool = False, # same architecture, random weights (the baseline)
     finetune: bool = False, # also train the encoder (default: frozen)
-    feature: str = 'feat2', # teacher map: sam, feat1, feat2, feat3
-    head: str = 'heatmap', # heatmap or regression
-    epochs: int = 10,
-    batch_size: int = 32,
-    lr: float = 2e-3,
-    valid_pct: float = 0.2,
-    seed: int = 42,
-    device: str = None, # cuda, cpu, mps (default: best available)
+    valid_pct: float = 0.2, # validation fraction of the ears
     json: str = None, # write {"nme": ..., "failure_rate": ...} to this file
+    **kw, # every setting of FitConfig (training) and LandmarkConfig (the head)
 ):
     "Train and evaluate a landmark head on a teacher: `ear-teacher landmarks --checkpoint runs/x/best --synthetic 512`."
     if not checkpoint: raise SystemExit("ear-teacher landmarks: --checkpoint DIR is required (a saved VAE directory)")
+    from dataclasses import asdict
     from ear_teacher.core import write_json
-    from ear_teacher.transfer import EarLandmarker, FitConfig, fit_head, ear_set_landmark_sets, synthetic_landmark_sets
-    if data: tr, va = ear_set_landmark_sets(data, root, valid_pct, seed)
-    else: tr, va = synthetic_landmark_sets(synthetic or 512, valid_pct, seed)
-    model = EarLandmarker.from_checkpoint(checkpoint, freeze_encoder=not finetune, random_init=random_init, seed=seed,
-                                          feature=feature, head=head, n_landmarks=tr.points.shape[1])
-    r = fit_head(model, tr, va, FitConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device))
-    out = dict(r.metrics, encoder='random init' if random_init else 'teacher', finetune=finetune, feature=feature, head=head,
-               n_train=len(tr), n_valid=len(va), epochs=epochs)
-    print(f"{out['encoder']} ({feature}, {head}{', fine-tuned' if finetune else ', frozen'}): NME {r.metrics['nme']:.4f}, "
+    from ear_teacher.transfer import EarLandmarker, fit_head, ear_set_landmark_sets, synthetic_landmark_sets
+    fit, head = configs_from(landmarks_cli, kw)
+    if data: tr, va = ear_set_landmark_sets(data, root, valid_pct, fit.seed)
+    else: tr, va = synthetic_landmark_sets(synthetic or 512, valid_pct, fit.seed)
+    model = EarLandmarker.from_checkpoint(checkpoint, freeze_encoder=not finetune, random_init=random_init, seed=fit.seed,
+                                          **{**asdict(head), 'n_landmarks': tr.points.shape[1]})
+    r = fit_head(model, tr, va, fit)
+    out = dict(r.metrics, encoder='random init' if random_init else 'teacher', finetune=finetune, feature=head.feature,
+               head=head.head, n_train=len(tr), n_valid=len(va), epochs=fit.epochs)
+    print(f"{out['encoder']} ({head.feature}, {head.head}{', fine-tuned' if finetune else ', frozen'}): NME {r.metrics['nme']:.4f}, "
           f"failure rate@10% {r.metrics['failure_rate']:.3f} on {len(va)} validation ears")
     if json: write_json(json, out)
     return out
 
 @call_parse
+@config_options('ear_teacher.transfer:CompareConfig', 'ear_teacher.transfer:FitConfig',
+                skip=('head', 'feature', 'n_train', 'seed'))  # per protocol (--heads, --features, --n-train) and per seed
 def compare_cli(
     checkpoint: str = None, # the teacher's VAE directory (a training run's `best`)
     heads: str = 'heatmap,regression', # comma-separated landmark heads
     n_train: str = '96,384', # comma-separated labelled training-set sizes (validation: the same 128 held-out ears)
     features: str = 'feat2', # comma-separated teacher maps (sam, feat1, feat2, feat3)
     seeds: int = 3, # fits per encoder and protocol (seeds 0 … N-1)
-    epochs: int = 10,
-    device: str = None, # cuda, cpu, mps (default: best available)
     json: str = None, # write every row (protocol × encoder, averaged over seeds) to this file
+    **kw, # every other setting of CompareConfig and FitConfig
 ):
     "Does the teacher teach? Teacher vs random init vs raw backbone on synthetic landmarks, per protocol."
     if not checkpoint: raise SystemExit("ear-teacher compare: --checkpoint DIR is required (a saved VAE directory)")
     from pathlib import Path
     if not (Path(checkpoint)/'config.json').is_file():  # before minutes of data generation, not after
         raise FileNotFoundError(f"{checkpoint}: no config.json; not an ear-teacher model directory")
+    from dataclasses import replace
     from ear_teacher.core import markdown_table, write_json
-    from ear_teacher.transfer import CompareConfig, FitConfig, compare_protocols, teacher_gain
+    from ear_teacher.transfer import compare_protocols, teacher_gain
     items = lambda s: [v.strip() for v in s.split(',') if v.strip()]
-    cfg = CompareConfig(seeds=tuple(range(seeds)), fit=FitConfig(epochs=epochs, device=device))
-    table = compare_protocols(checkpoint, items(heads), [int(v) for v in items(n_train)], items(features), cfg)
+    cfg, fit = configs_from(compare_cli, kw, seeds=tuple(range(seeds)))
+    table = compare_protocols(checkpoint, items(heads), [int(v) for v in items(n_train)], items(features), replace(cfg, fit=fit))
     gain = teacher_gain(table)
     print(markdown_table(gain))
     print(f"teacher better than random init (mean NME over {seeds} seeds) in {(gain['random/teacher'] > 1).sum()} of {len(gain)} protocols")

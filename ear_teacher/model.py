@@ -21,9 +21,10 @@ from .eigenfaces import PixelPCA, fit_pixel_pca
 # %% auto #0
 __all__ = ['UNIT_RANGE_WARNING', 'PRESETS', 'RECIPES', 'DEFAULT_RECIPE', 'CPU_LOSS', 'SEED_IGNORED_PREFIXES', 'ResidualBlock',
            'SpatialAttention', 'conv_bn_relu', 'up_block', 'HeadConfig', 'DecoderConfig', 'VAEConfig', 'EarEncoder',
-           'EarDecoder', 'EarVAE', 'register_preset', 'seed_config', 'default_config', 'tiny_config', 'cpu_config',
-           'list_presets', 'preset_recipe', 'set_config_field', 'preset_config', 'create_model', 'count_parameters',
-           'model_card', 'read_card_info', 'update_model_card', 'seed_key_to_ours', 'load_seed_state_dict']
+           'EarDecoder', 'ImageRefiner', 'EarVAE', 'register_preset', 'seed_config', 'default_config', 'tiny_config',
+           'cpu_config', 'list_presets', 'preset_recipe', 'set_config_field', 'preset_config', 'create_model',
+           'count_parameters', 'model_card', 'read_card_info', 'update_model_card', 'seed_key_to_ours',
+           'load_seed_state_dict']
 
 # %% ../nbs/07_model.ipynb #52bb5dab
 class ResidualBlock(nn.Module):
@@ -69,6 +70,8 @@ class DecoderConfig:
     "The conv decoder from a latent code to an image."
     channels: tuple = (512, 512, 256, 128, 64, 32) # fc map, then the output of deconv1..deconv5
     image_size: int = 128 # output side; the fc map is image_size/32 on a side
+    refine_channels: int = 0 # width of the image refiner (see *Refining the image*); 0: no refiner (the seed's decoder)
+    refine_depth: int = 4 # 3×3 convs in the refiner's residual body
 
 @dataclass
 class VAEConfig:
@@ -146,6 +149,21 @@ class EarDecoder(nn.Module):
         for i in range(1, 6): h = getattr(self, f'deconv{i}')(h)
         return h
 
+# %% ../nbs/07_model.ipynb #717e7b47
+class ImageRefiner(nn.Module):
+    "`image + R(image)`: a residual stack of GroupNorm → SiLU → 3×3 conv on 2×2 pixel blocks, its last conv starting at zero."
+    def __init__(self, channels: int = 32, depth: int = 4):
+        super().__init__()
+        self.inp = nn.Conv2d(12, channels, 3, padding=1)
+        self.body = nn.Sequential(*[m for _ in range(depth) for m in (nn.GroupNorm(min(8, channels), channels), nn.SiLU(),
+                                                                       nn.Conv2d(channels, channels, 3, padding=1))])
+        self.out = nn.Conv2d(channels, 12, 3, padding=1)
+        nn.init.zeros_(self.out.weight); nn.init.zeros_(self.out.bias)
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor: # `(B, 3, S, S)`, S even
+        h = self.inp(F.pixel_unshuffle(image, 2))
+        return image + F.pixel_shuffle(self.out(h + self.body(h)), 2)
+
 # %% ../nbs/07_model.ipynb #1ba82677
 UNIT_RANGE_WARNING = ("EarVAE input has no negative values: it looks like images in [0, 1], but the model expects [-1, 1] "
                       "(ear_teacher.preprocess makes the right batch from files, PIL images or arrays)")
@@ -159,6 +177,8 @@ class EarVAE(nn.Module, EarHubMixin):
         self.decoder = EarDecoder(self.config)
         c = self.config
         self.pca = PixelPCA(c.image_size, c.latent_dim, c.pca_trainable) if c.pca else None
+        d = c.decoder
+        self.refiner = ImageRefiner(d.refine_channels, d.refine_depth) if d.refine_channels else None
 
     def check_input(self, x: torch.Tensor):
         "Raise a one-line `ValueError` unless `x` is a finite `(B, 3, S, S)` batch with S = the decoder's size."
@@ -189,9 +209,10 @@ class EarVAE(nn.Module, EarHubMixin):
         return self.posterior(x)[0]
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        "Latent codes `(B, latent_dim)` → images in [-1, 1] (PCA path: the PCA image plus the decoder's residual)."
+        "Latent codes `(B, latent_dim)` → images in [-1, 1]: the decoder's (plus the PCA image on the PCA path), refined when a refiner is on."
         img = self.decoder(z)
-        return img if self.pca is None else img + self.pca.decode(z).to(img.dtype)
+        if self.pca is not None: img = img + self.pca.decode(z).to(img.dtype)
+        return img if self.refiner is None else self.refiner(img)
 
     @torch.no_grad()
     def init_pca(self, images, # uint8 `(N, S, S, 3)` training crops

@@ -206,7 +206,8 @@ class LatentDiagnostics(Callback):
         problems = []
         if d['active_frac'] < self.min_active: problems.append(f"only {d['active_units']} of {dim} latent units are active (Var(mu) > {self.threshold})")
         if valid_psnr - d['floor_psnr'] < self.floor_margin:
-            problems.append(f"valid PSNR {valid_psnr:.2f} dB is within {self.floor_margin:g} dB of the mean-image floor ({d['floor_psnr']:.2f} dB)")
+            where = 'below' if valid_psnr < d['floor_psnr'] else f"within {self.floor_margin:g} dB of"
+            problems.append(f"valid PSNR {valid_psnr:.2f} dB is {where} the mean-image floor ({d['floor_psnr']:.2f} dB)")
         if problems: warnings.warn(f"epoch {global_epoch(self.learn)}: the VAE may have collapsed: " + '; '.join(problems), CollapseWarning, stacklevel=2)
 
 # %% ../nbs/10_train.ipynb #a7e0b566
