@@ -7,28 +7,13 @@ from ear_teacher.cli import main
 torch.manual_seed(0)
 
 def test_vit_b_at_1024_equals_sam_vision_model():
+    "The full-size version of nbs/05_backbone.ipynb's tiny check (too slow for the notebook)."
     bb = randomize_(SamBackbone(BackboneConfig(resolution=1024, freeze_layers=6, attn_implementation='eager')))
     assert check_matches_transformers(bb) == 0.0
 
-def test_sdpa_matches_eager_within_tolerance():
-    eager = randomize_(SamBackbone(BackboneConfig(name='tiny', resolution=128, freeze_layers=0, attn_implementation='eager'))).eval()
-    sdpa = SamBackbone(BackboneConfig(name='tiny', resolution=128, freeze_layers=0, attn_implementation='sdpa')).eval()
-    sdpa.load_state_dict(eager.state_dict())
-    x = torch.rand(2, 3, 128, 128) * 2 - 1
-    with torch.no_grad(): torch.testing.assert_close(sdpa(x), eager(x), atol=1e-5, rtol=1e-4)
 
-def test_default_preset_parameter_counts():
-    vae = create_model('default', pretrained=False)
-    assert count_parameters(vae.encoder) == dict(total=121_800_617, trainable=78_636_457, frozen=43_164_160)
-    assert count_parameters(vae.decoder)['total'] == 26_300_419
-    assert count_parameters(vae) == dict(total=148_101_036, trainable=104_936_876, frozen=43_164_160)
 
-def test_seed_preset_has_same_counts_and_seed_settings():
-    cfg = preset_config('seed')
-    assert (cfg.backbone.resolution, cfg.backbone.pixel_norm, cfg.backbone.freeze_layers) == (1024, False, 6)
-    assert count_parameters(EarVAE(cfg)) == dict(total=148_101_036, trainable=104_936_876, frozen=43_164_160)
-
-@pytest.mark.parametrize('preset', ['tiny', 'default'])
+@pytest.mark.parametrize('preset', ['default'])  # tiny's shapes are checked in nbs/07_model.ipynb
 def test_public_method_shapes(preset):
     m = create_model(preset, pretrained=False).eval()
     d, s = m.config.latent_dim, m.config.image_size
@@ -64,17 +49,6 @@ def test_bad_inputs_give_one_line_errors():
                 lambda: create_model('tiny', pretrained=False, name='facebook/sam-vit-unknown')]:
         with pytest.raises(ValueError, match='expected'): bad()
 
-def test_save_load_round_trip_is_bit_identical(tmp_path):
-    m = create_model('tiny', pretrained=False)
-    m.train()(torch.rand(8, 3, 128, 128) * 2 - 1)            # move BatchNorm running stats off their init
-    m.eval().save_pretrained(tmp_path/'ckpt', info=dict(epochs=1))
-    assert {p.name for p in (tmp_path/'ckpt').iterdir()} == {'config.json', 'model.safetensors', 'README.md'}
-    assert 'epochs | 1' in (tmp_path/'ckpt'/'README.md').read_text()
-    back = EarVAE.from_pretrained(tmp_path/'ckpt').eval()
-    x = torch.rand(2, 3, 128, 128) * 2 - 1
-    with torch.no_grad():
-        for a, b in zip(m(x), back(x)): assert torch.equal(a, b)
-    assert back.config == m.config
 
 def test_pretrained_backbone_from_a_local_directory(tmp_path):
     "`from_pretrained` with a local directory (no hub): the weights arrive unchanged."

@@ -37,8 +37,14 @@ def test_planted_pickle_is_refused_and_never_run(saved, tmp_path, kind, cls, nam
         assert not (tmp_path/'ran').exists()
 
 def test_clean_directories_still_load(saved):
-    assert isinstance(EarVAE.from_pretrained(saved/'vae'), EarVAE)
-    assert type(TeacherHead.from_pretrained(saved/'head')) is EarLandmarker
+    "With the refusals in place, a clean directory still loads: the right class, in eval mode, with exactly the saved tensors."
+    import torch
+    from safetensors.torch import load_file
+    for kind, cls, want in (('vae', EarVAE, EarVAE), ('head', TeacherHead, EarLandmarker)):
+        m = cls.from_pretrained(saved/kind)
+        assert type(m) is want and not m.training
+        weights, state = load_file(str(saved/kind/'model.safetensors')), m.state_dict()
+        assert weights.keys() == state.keys() and all(torch.equal(weights[k], v) for k, v in state.items())
 
 def test_torch_save_archive_renamed_to_safetensors_is_refused(saved, tmp_path):
     import torch
