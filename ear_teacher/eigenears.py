@@ -19,13 +19,13 @@ from .core import images_to_tensor, tensor_to_images, save_png, atomic_write_byt
 from .model import EarVAE, update_model_card
 
 # %% auto #0
-__all__ = ['STRUCTURAL', 'VARIANCE_HELP', 'ANATOMY_HELP', 'PROBE_HELP', 'EigenConfig', 'encode_images', 'Eigenears',
-           'load_eigenears', 'fit_eigenears', 'variance_table', 'figure_png', 'plot_variance', 'decode_codes',
-           'component_codes', 'labelled_row', 'extreme_examples', 'eigenear_strip', 'eval_set_name', 'sweep_alphas',
-           'eigenear_gif', 'stack_rows', 'component_rows', 'summary_sheet', 'write_pictures', 'factor_groups',
-           'factor_correlations', 'group_shares', 'probe_r2', 'AnatomyReport', 'anatomy_score', 'plot_anatomy',
-           'load_eval_images', 'eval_set_line', 'write_csv', 'write_anatomy', 'run_eigenears', 'EigenExplorer',
-           'explore', 'time_explorer_update']
+__all__ = ['STRUCTURAL', 'PHOTOMETRIC_STATS', 'VARIANCE_HELP', 'ANATOMY_HELP', 'PROBE_HELP', 'EigenConfig', 'encode_images',
+           'Eigenears', 'load_eigenears', 'fit_eigenears', 'variance_table', 'figure_png', 'plot_variance',
+           'decode_codes', 'component_codes', 'labelled_row', 'extreme_examples', 'eigenear_strip', 'eval_set_name',
+           'sweep_alphas', 'eigenear_gif', 'stack_rows', 'component_rows', 'summary_sheet', 'write_pictures',
+           'factor_groups', 'factor_correlations', 'group_shares', 'probe_r2', 'AnatomyReport', 'anatomy_score',
+           'plot_anatomy', 'image_statistics', 'photometric_share', 'load_eval_images', 'eval_set_line', 'write_csv',
+           'write_anatomy', 'run_eigenears', 'EigenExplorer', 'explore', 'time_explorer_update']
 
 # %% ../nbs/12_eigenears.ipynb #12e9f3bd
 @dataclass
@@ -389,6 +389,42 @@ def plot_anatomy(report: AnatomyReport, path: str | Path | None = None) -> Figur
     if path is not None: atomic_write_bytes(path, figure_png(fig))
     return fig
 
+# %% ../nbs/12_eigenears.ipynb #d146eeae
+PHOTOMETRIC_STATS = ('lum_mean', 'lum_std', 'r_mean', 'g_mean', 'b_mean', 'pad_frac', 'border_r', 'border_g', 'border_b')
+
+def image_statistics(images: np.ndarray, # uint8 crops `(N, S, S, 3)`
+                     border: int = 4, # width in pixels of the frame whose non-padding pixels give the background tone
+                    ) -> pd.DataFrame: # one row per image, columns `PHOTOMETRIC_STATS`
+    "Plain photometric statistics of each crop: luminance mean and std, mean RGB, letterbox pad fraction, background tone at the border."
+    images = np.asarray(images)
+    x = images.astype(np.float32) / 255
+    lum = x @ np.array([0.299, 0.587, 0.114], np.float32)
+    pad = images.max(-1) == 0                                  # letterbox bars are exactly black
+    frame = np.ones(images.shape[1:3], bool); frame[border:-border, border:-border] = False
+    edge = frame & ~pad                                        # border pixels that are image, not padding
+    n_edge = np.maximum(edge.sum((1, 2)), 1)[:, None]
+    tone = (x * edge[..., None]).sum((1, 2)) / n_edge
+    rgb = x.mean((1, 2))
+    cols = [lum.mean((1, 2)), lum.std((1, 2)), *rgb.T, pad.mean((1, 2)), *tone.T]
+    return pd.DataFrame(np.stack(cols, 1), columns=list(PHOTOMETRIC_STATS))
+
+def photometric_share(scores: np.ndarray, # PC scores `(N, k)` of the leading components
+                      stats: pd.DataFrame, # `image_statistics` of the same N crops
+                      variances: np.ndarray, # each component's variance `(k,)`, the weights
+                      folds: int = 5, seed: int = 0,
+                     ) -> tuple[float, np.ndarray]: # (variance-weighted share in [0, 1], cross-validated R² per PC)
+    "How much of the leading PCs' variance plain image statistics predict: a ridge model's cross-validated R², weighted by variance."
+    from sklearn.linear_model import RidgeCV
+    from sklearn.model_selection import KFold, cross_val_predict
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    y = np.asarray(scores, np.float64); x = stats.to_numpy(np.float64)
+    ridge = make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-3, 4, 15), alpha_per_target=True))
+    pred = cross_val_predict(ridge, x, y, cv=KFold(min(folds, len(y)), shuffle=True, random_state=seed))
+    r2 = 1 - ((y - pred)**2).sum(0) / np.maximum(((y - y.mean(0))**2).sum(0), 1e-12)
+    w = np.asarray(variances, np.float64)[:y.shape[1]]
+    return float((w * r2.clip(0, 1)).sum() / w.sum()), r2
+
 # %% ../nbs/12_eigenears.ipynb #2dcf5016
 def load_eval_images(cfg: EigenConfig, # the run (`data`/`synthetic`, `root`, `valid_pct`, `max_samples`, `seed`)
                      image_size: int, # crop side the model expects (`model.config.image_size`)
@@ -429,7 +465,7 @@ def write_anatomy(report: AnatomyReport, out: str | Path):
 
 def run_eigenears(cfg: EigenConfig, # what to analyse and where to write
                   model: EarVAE | None = None, # the VAE (default: loaded from `cfg.checkpoint`)
-                 ) -> dict: # `eig`, `mu`, `images` (the encoded ones), `report` (None for real data)
+                 ) -> dict: # `eig`, `mu`, `images` (the encoded ones), `report` (None for real data), `photometric_share`
     "Encode, fit the PCA, write the table, plots, strips, GIFs and (synthetic ears) the anatomy score into `cfg.out`."
     out = Path(cfg.out); out.mkdir(parents=True, exist_ok=True)
     if model is None: model = EarVAE.from_pretrained(cfg.checkpoint)
@@ -448,10 +484,14 @@ def run_eigenears(cfg: EigenConfig, # what to analyse and where to write
         print(ANATOMY_HELP); print(report.table().round(2).to_string())
         print(PROBE_HELP); print(report.probe.round(3).to_frame().T.to_string())
         print(report.summary_line())
+    k = min(5, eig.n_components)
+    share, r2 = photometric_share(eig.scores(mu)[:, :k], image_statistics(images), eig.variances[:k], seed=cfg.seed)
+    print(f"photometric share of PC1-PC{k}: {share:.2f} (the part of their variance that luminance, colour, letterbox padding "
+          f"and border tone predict; R² per PC: {', '.join(f'{v:.2f}' for v in r2)})")
     if cfg.checkpoint and (Path(cfg.checkpoint)/'config.json').exists():  # the checkpoint's model card records it
         update_model_card(cfg.checkpoint, eigenear_variance_first_5_pcs=f'{100*eig.first5_share:.1f}% ({len(mu)} codes)')
     print(f'first 5 PCs explain {100*eig.first5_share:.1f}% of latent variance')
-    return dict(eig=eig, mu=mu, images=images, report=report)
+    return dict(eig=eig, mu=mu, images=images, report=report, photometric_share=share)
 
 # %% ../nbs/12_eigenears.ipynb #07d0475b
 def _captioned(w, text: str):
