@@ -25,13 +25,14 @@ __all__ = ['BENCH_CONFIGS', 'SEED', 'DEFAULT', 'TABLE_COLUMNS', 'PLAIN_PATH', 'E
 
 # %% ../nbs/15_bench.ipynb #1b7b39d1
 def model_gflops(cfg: VAEConfig, # the model to count
-                 image_size: int = 128, # input crop side
+                 image_size: int | None = None, # input crop side (None: the model's `image_size`)
                 ) -> float | None:
     "Forward GFLOP per image of encoder + decoder, counted on the `meta` device (None if an op cannot be counted)."
     from torch.utils.flop_counter import FlopCounterMode
     try:
         with torch.device('meta'):
-            model, x = EarVAE(cfg).eval(), torch.zeros(1, 3, image_size, image_size)
+            s = image_size or cfg.image_size
+            model, x = EarVAE(cfg).eval(), torch.zeros(1, 3, s, s)
         counter = FlopCounterMode(display=False)
         with counter, torch.no_grad(): model.decoder(model.encoder(x)[0])
         return counter.get_total_flops() / 1e9
@@ -406,7 +407,8 @@ def equivalence(change: dict, # backbone fields to change, plus optional 'precis
             if 'pos' in n: p.normal_(0, 0.02)
     other = EarVAE(preset_config('tiny', **{**PLAIN_PATH, **bb}))
     other.load_state_dict(plain.state_dict())
-    x = torch.rand(batch, 3, 128, 128, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+    s = plain.config.image_size
+    x = torch.rand(batch, 3, s, s, generator=torch.Generator().manual_seed(seed)) * 2 - 1
     a, b = _equiv_step(plain, x, 'fp32', False, seed), _equiv_step(other, x, opts['precision'], opts['channels_last'], seed)
     shared = a['grads'].keys() & b['grads'].keys()
     return dict(recon=_rel(b['recon'], a['recon']), mu=_rel(b['mu'], a['mu']), loss=_rel(b['loss'], a['loss']),

@@ -150,7 +150,7 @@ class Letterbox:
 def letterbox_box(bbox: tuple | None, # (x, y, w, h) in source pixels, None for the whole image
                   img_w: int, img_h: int, # source image size
                   margin: float = 0.1, # fraction of w/h added on each side (not applied to a whole image)
-                  size: int = 128, # output side
+                  size: int = DataConfig.image_size, # output side
                  ) -> Letterbox | None: # None when the clamped box has no area
     "The crop box (bbox plus margin, clamped), its letterboxed size and offset in a `size` square, and the scale."
     if bbox is None: x0, y0, x1, y1 = 0., 0., float(img_w), float(img_h)
@@ -215,7 +215,7 @@ def crop_image(img: Image.Image, lb: Letterbox, size: int) -> np.ndarray:
     out[oy:oy+h, ox:ox+w] = np.asarray(part)
     return out
 
-def crop_record(rec: EarRecord, size: int = 128, margin: float = 0.1) -> tuple[np.ndarray, np.ndarray | None]:
+def crop_record(rec: EarRecord, size: int = DataConfig.image_size, margin: float = DataConfig.margin) -> tuple[np.ndarray, np.ndarray | None]:
     "Decode, crop and letterbox one record: `(uint8 crop, landmarks in crop pixels)`; raises `SkipImage`."
     img = load_rgb(rec.path)
     lb = letterbox_box(rec.bbox, img.width, img.height, margin, size)
@@ -687,7 +687,7 @@ def check_data(source, # 'synthetic', a folder, or a .npy / .json / .csv annotat
     return report.extend(cached_crops(records, cfg).report)
 
 # %% ../nbs/02_data.ipynb #154dc536
-def bench_data_pipeline(n_batches: int = 20, batch_size: int = 64, image_size: int = 128, num_workers: int = 2,
+def bench_data_pipeline(n_batches: int = 20, batch_size: int = 64, image_size: int = DataConfig.image_size, num_workers: int = 2,
                         source=None, # a data source to read (default: random images in a temporary memory-mapped cache)
                         aug: AugmentConfig = None, device=None) -> dict:
     "Augmented training batches per second from a memory-mapped cache (after a warm-up batch)."
