@@ -6,7 +6,7 @@ Docs: https://ear-teacher.github.io/ear-teacher/model.html.md"""
 
 # %% ../nbs/07_model.ipynb #3c30c48f
 from __future__ import annotations
-import json
+import json, math
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
 import torch
@@ -155,7 +155,7 @@ class ImageRefiner(nn.Module):
     def __init__(self, channels: int = 32, depth: int = 4):
         super().__init__()
         self.inp = nn.Conv2d(12, channels, 3, padding=1)
-        self.body = nn.Sequential(*[m for _ in range(depth) for m in (nn.GroupNorm(min(8, channels), channels), nn.SiLU(),
+        self.body = nn.Sequential(*[m for _ in range(depth) for m in (nn.GroupNorm(math.gcd(8, channels), channels), nn.SiLU(),
                                                                        nn.Conv2d(channels, channels, 3, padding=1))])
         self.out = nn.Conv2d(channels, 12, 3, padding=1)
         nn.init.zeros_(self.out.weight); nn.init.zeros_(self.out.bias)
