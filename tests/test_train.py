@@ -35,7 +35,7 @@ def test_short_run_improves_with_all_six_terms(tmp_path):
     assert (h.nonfinite_steps == 0).all()
     assert 'PSNR' in (tmp_path/'run'/'best'/'README.md').read_text().upper()
 
-ARGS = ['train', '--preset', 'tiny', '--synthetic', '320', '--epochs', '3', '--batch-size', '16', '--warmup-epochs', '1',
+ARGS = ['train', '--preset', 'tiny', '--synthetic', '160', '--epochs', '3', '--batch-size', '16', '--warmup-epochs', '1',
         '--seed', '0', '--no-augment', '--keep-best', '2']
 
 def _cli(save_dir, *extra): return [sys.executable, '-m', 'ear_teacher.cli', *ARGS, '--save-dir', str(save_dir), *extra]
