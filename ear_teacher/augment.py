@@ -15,6 +15,7 @@ import torch.nn.functional as F
 import kornia
 import kornia.augmentation as K
 from torchvision.io import encode_jpeg, decode_jpeg
+from .core import LUMA
 
 # %% auto #0
 __all__ = ['AugmentConfig', 'affine_matrices', 'affine_grid', 'color_matrices', 'jpeg_roundtrip', 'EarAugment', 'profile_augment']
@@ -48,7 +49,7 @@ class AugmentConfig:
     jpeg_quality: tuple = (30, 90)
 
 # %% ../nbs/03_augment.ipynb #8bd1df0e
-_LUM = torch.tensor([0.299, 0.587, 0.114])
+_LUM = torch.tensor(LUMA)
 
 def _pick(n: int, p: float, device) -> torch.Tensor:
     "Indices of the images (out of `n`) that an augmentation with probability `p` applies to."

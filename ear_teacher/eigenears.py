@@ -15,7 +15,7 @@ import torch
 from PIL import Image, ImageDraw, ImageFont
 import ipywidgets as widgets
 from matplotlib.figure import Figure
-from .core import images_to_tensor, tensor_to_images, save_png, atomic_write_bytes, default_device, model_device, png_bytes
+from .core import images_to_tensor, tensor_to_images, save_png, atomic_write_bytes, default_device, model_device, png_bytes, LUMA
 from .model import EarVAE, update_model_card
 
 # %% auto #0
@@ -398,7 +398,7 @@ def image_statistics(images: np.ndarray, # uint8 crops `(N, S, S, 3)`
     "Plain photometric statistics of each crop: luminance mean and std, mean RGB, letterbox pad fraction, background tone at the border."
     images = np.asarray(images)
     x = images.astype(np.float32) / 255
-    lum = x @ np.array([0.299, 0.587, 0.114], np.float32)
+    lum = x @ np.array(LUMA, np.float32)
     pad = images.max(-1) == 0                                  # letterbox bars are exactly black
     frame = np.ones(images.shape[1:3], bool); frame[border:-border, border:-border] = False
     edge = frame & ~pad                                        # border pixels that are image, not padding
