@@ -68,20 +68,21 @@ def ensure_eigenears(model, # the VAE
     from fastprogress.fastprogress import progress_bar
     from ear_teacher.core import write_json
     from ear_teacher.eigenears import encode_images, fit_eigenears, load_eigenears
-    path = Path(path); d = model.config.latent_dim; stamp_file = path.with_suffix('.json')
+    path = Path(path); d = model.config.code_dim; stamp_file = path.with_suffix('.json')
     stamp = None if checkpoint is None else checkpoint_stamp(checkpoint)
     stale = stamp is not None and stamp_file.exists() and json.loads(stamp_file.read_text()) != stamp
     if path.exists() and not stale:
         eig = load_eigenears(path)
-        if eig.latent_dim != d:
-            raise ValueError(f"{path}: eigenears of a {eig.latent_dim}-d latent space, but the checkpoint's latent size is {d}; "
+        if eig.latent_dim != d or eig.appearance_dim != model.config.appearance_dim:
+            raise ValueError(f"{path}: eigenears of a {eig.latent_dim}-d code ({eig.appearance_dim} appearance), but the checkpoint's "
+                             f"code is {d}-d ({model.config.appearance_dim} appearance); "
                              "point --eigenears elsewhere or delete the file")
         return eig
     why = 'of an older checkpoint' if stale else 'none yet'
     print(f"eigenears at {path}: {why}; computing them from {len(images)} ears", flush=True)
     mus = [encode_images(model, images[i:i+batch_size], batch_size)[0]
            for i in progress_bar(range(0, len(images), batch_size), display=display)]
-    eig = fit_eigenears(np.concatenate(mus), n_components)
+    eig = fit_eigenears(np.concatenate(mus), n_components, model.config.appearance_dim)
     eig.save(path)
     if stamp is not None: write_json(stamp_file, stamp)
     return eig
@@ -106,6 +107,7 @@ def explorer_page(checkpoint, # `save_pretrained` directory of the VAE
                  randomise=ex.random_button)
     for k, w in named.items(): w.add_class(f'ear-{k}' if k in ('edited', 'original', 'recon') else f'explorer-{k}')
     for i, s in enumerate(ex.sliders): s.add_class('pc-slider'); s.add_class(f'pc-slider-{i+1}')
+    for i, s in enumerate(ex.appearance_sliders): s.add_class('look-slider'); s.add_class(f'look-slider-{i+1}')
     if images is not None:
         ex.index.add_class('ear-picker')
         mu, _ = encode_images(model, images[:1])

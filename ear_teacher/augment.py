@@ -18,7 +18,8 @@ from torchvision.io import encode_jpeg, decode_jpeg
 from .core import LUMA
 
 # %% auto #0
-__all__ = ['AugmentConfig', 'affine_matrices', 'affine_grid', 'color_matrices', 'jpeg_roundtrip', 'EarAugment', 'profile_augment']
+__all__ = ['AugmentConfig', 'affine_matrices', 'affine_grid', 'color_matrices', 'jpeg_roundtrip', 'EarAugment', 'profile_augment',
+           'photometric_config']
 
 # %% ../nbs/03_augment.ipynb #67747661
 @dataclass
@@ -47,6 +48,10 @@ class AugmentConfig:
     erase_area: tuple = (0.02, 0.15)
     p_jpeg: float = 0.1 # JPEG artefacts (kornia `RandomJPEG`; needs a side divisible by 16)
     jpeg_quality: tuple = (30, 90)
+    p_white_balance: float = 0.0 # per-channel gains (a camera's white balance); off in the seed's augmentation
+    white_balance: float = 0.15 # max relative gain of each channel
+    p_background: float = 0.0 # tint the crop's border (background, hair, cheek) towards a random colour; off in the seed's
+    background_strength: float = 0.5 # max blend towards that colour at the crop's corners
 
 # %% ../nbs/03_augment.ipynb #8bd1df0e
 _LUM = torch.tensor(LUMA)
@@ -119,7 +124,8 @@ class EarAugment(nn.Module):
         self.cfg = cfg or AugmentConfig()
         self.erase = K.RandomErasing(scale=self.cfg.erase_area, ratio=(0.3, 3.3), value=0., p=1.0)
         self.device_jpeg = K.RandomJPEG(jpeg_quality=self.cfg.jpeg_quality, p=1.0) if hasattr(K, 'RandomJPEG') else None
-        self.stages = [('geometry', self.geometry), ('color', self.color), ('gamma', self.gamma), ('blur', self.blur),
+        self.stages = [('geometry', self.geometry), ('color', self.color), ('white_balance', self.white_balance),
+                       ('gamma', self.gamma), ('background', self.background), ('blur', self.blur),
                        ('noise', self.noise), ('erase', self.occlude), ('jpeg', self.jpeg_artefacts)]
 
     def geometry(self, x):
@@ -134,6 +140,23 @@ class EarAugment(nn.Module):
         a, t = color_matrices(x, self.cfg)
         n, c, h, w = x.shape
         return torch.baddbmm(t.to(x.dtype), a.to(x.dtype), x.reshape(n, c, h*w)).reshape(n, c, h, w).clamp_(0, 1)
+
+    def white_balance(self, x):
+        idx = _pick(len(x), self.cfg.p_white_balance, x.device)
+        if len(idx): x[idx] = (x[idx] * _uniform(1 - self.cfg.white_balance, 1 + self.cfg.white_balance, 3 * len(idx), x.device)
+                               .view(-1, 3, 1, 1).to(x.dtype)).clamp_(0, 1)
+        return x
+
+    def background(self, x):
+        idx = _pick(len(x), self.cfg.p_background, x.device)
+        if len(idx):
+            h, w = x.shape[-2:]
+            ys, xs = torch.linspace(-1, 1, h, device=x.device), torch.linspace(-1, 1, w, device=x.device)
+            ring = ((ys[:, None]**2 + xs**2).sqrt().sub(0.6) / 0.8).clamp(0, 1)        # 0 inside the ear's disc, 1 at the corners
+            colour = torch.rand(len(idx), 3, 1, 1, device=x.device)
+            blend = _uniform(0, self.cfg.background_strength, len(idx), x.device)[:, None, None, None] * ring
+            x[idx] = (x[idx] + blend.to(x.dtype) * (colour.to(x.dtype) - x[idx])).clamp_(0, 1)
+        return x
 
     def gamma(self, x):
         idx = _pick(len(x), self.cfg.p_gamma, x.device)
@@ -193,3 +216,10 @@ def profile_augment(x: torch.Tensor, cfg: AugmentConfig = None, reps: int = 5) -
         if x.is_cuda: torch.cuda.synchronize()
         out[name] = (time.perf_counter() - t) / reps * 1000
     return out
+
+# %% ../nbs/03_augment.ipynb #5ceed081
+def photometric_config(cfg: AugmentConfig | None = None) -> AugmentConfig:
+    "`cfg` (default: `AugmentConfig()`) with only its photometric augmentations, each always on except gamma and the background (half the time)."
+    from dataclasses import replace
+    geometry_off = dict(p_affine=0., p_crop=0., p_flip=0., p_blur=0., p_noise=0., p_erase=0., p_jpeg=0.)
+    return replace(cfg or AugmentConfig(), p_color=1., p_white_balance=1., p_gamma=.5, p_background=.5, **geometry_off)

@@ -7,7 +7,7 @@ Docs: https://ear-teacher.github.io/ear-teacher/eigenears.html.md"""
 # %% ../nbs/12_eigenears.ipynb #338d74c0
 from __future__ import annotations
 import io, time, warnings, functools, importlib
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass, asdict, field
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -24,8 +24,9 @@ __all__ = ['STRUCTURAL', 'PHOTOMETRIC_STATS', 'VARIANCE_HELP', 'ANATOMY_HELP', '
            'decode_codes', 'component_codes', 'labelled_row', 'extreme_examples', 'eigenear_strip', 'eval_set_name',
            'sweep_alphas', 'eigenear_gif', 'stack_rows', 'component_rows', 'summary_sheet', 'write_pictures',
            'factor_groups', 'factor_correlations', 'group_shares', 'probe_r2', 'AnatomyReport', 'anatomy_score',
-           'plot_anatomy', 'image_statistics', 'photometric_share', 'load_eval_images', 'eval_set_line', 'write_csv',
-           'write_anatomy', 'run_eigenears', 'EigenExplorer', 'explore', 'time_explorer_update']
+           'plot_anatomy', 'image_statistics', 'photometric_share', 'load_eval_images', 'eval_set_line',
+           'code_variance_line', 'write_csv', 'write_anatomy', 'run_eigenears', 'EigenExplorer', 'explore',
+           'time_explorer_update']
 
 # %% ../nbs/12_eigenears.ipynb #12e9f3bd
 @dataclass
@@ -72,8 +73,11 @@ class Eigenears:
     components: np.ndarray # principal directions `(K, D)`, unit length, by decreasing variance
     variances: np.ndarray # variance of the codes along each component `(K,)`
     explained_ratio: np.ndarray # each component's share of the total latent variance `(K,)`
-    latent_dim: int # D
+    latent_dim: int # D, the full code's length
     n_samples: int = 0 # codes the PCA was fitted on
+    appearance_dim: int = 0 # A: the last A entries of a code are an appearance code, which the PCA leaves out
+    appearance_components: np.ndarray = field(default_factory=lambda: np.zeros((0, 0))) # principal directions of the appearance code `(Ka, D)`
+    appearance_variances: np.ndarray = field(default_factory=lambda: np.zeros(0)) # their variances `(Ka,)`
 
     @property
     def n_components(self) -> int:
@@ -87,6 +91,10 @@ class Eigenears:
     def first5_share(self) -> float:
         "Fraction of the total latent variance explained by the first five components (all kept ones if K < 5)."
         return float(self.explained_ratio[:5].sum())
+
+    def anatomy_part(self, mu: np.ndarray) -> np.ndarray:
+        "The part of codes `(N, D)` the components span: all of it, or the anatomy code `(N, D − A)` when there is an appearance code."
+        return np.asarray(mu)[:, :self.latent_dim - self.appearance_dim]
 
     def scores(self, mu: np.ndarray) -> np.ndarray:
         "Coordinates `(N, K)` of codes `mu` `(N, D)` along the components."
@@ -107,21 +115,36 @@ class Eigenears:
 def load_eigenears(path: str | Path) -> Eigenears:
     "Read an `Eigenears` written by `Eigenears.save`."
     with np.load(path, allow_pickle=False) as z:
+        split = {k: z[k] for k in ('appearance_components', 'appearance_variances') if k in z.files}  # absent in older files
         return Eigenears(mean=z['mean'], components=z['components'], variances=z['variances'],
-                         explained_ratio=z['explained_ratio'], latent_dim=int(z['latent_dim']), n_samples=int(z['n_samples']))
+                         explained_ratio=z['explained_ratio'], latent_dim=int(z['latent_dim']), n_samples=int(z['n_samples']),
+                         appearance_dim=int(z['appearance_dim']) if 'appearance_dim' in z.files else 0, **split)
+
+def _pca(codes: np.ndarray, k: int):
+    from sklearn.decomposition import PCA
+    return PCA(n_components=k, svd_solver='full').fit(codes)
+
+def _padded(components: np.ndarray, before: int, after: int) -> np.ndarray:
+    "Component rows widened to the full code with zeros (`before` columns in front, `after` behind)."
+    return np.pad(components, ((0, 0), (before, after)))
 
 def fit_eigenears(mu: np.ndarray, # latent codes `(N, D)`, N ≥ 2
-                  n_components: int = 16, # components to keep (at most min(N, D))
+                  n_components: int = 16, # components to keep (at most min(N, D − A))
+                  appearance_dim: int = 0, # A (`model.config.appearance_dim`): the PCA spans only the first D − A entries
                  ) -> Eigenears:
-    "Fit a PCA to latent codes."
-    from sklearn.decomposition import PCA
+    "Fit a PCA to latent codes; with an appearance code, to the anatomy code only (and a second PCA to the appearance code)."
     mu = np.asarray(mu, np.float64)
     if mu.ndim != 2 or len(mu) < 2: raise ValueError(f"need at least 2 codes (N, D) to fit a PCA, got shape {mu.shape}")
-    k = min(n_components, *mu.shape)
-    if k < n_components: warnings.warn(f"fit_eigenears: only {k} components possible from {mu.shape[0]} codes of size {mu.shape[1]}")
-    p = PCA(n_components=k, svd_solver='full').fit(mu)
-    return Eigenears(mean=p.mean_, components=p.components_, variances=p.explained_variance_,
-                     explained_ratio=p.explained_variance_ratio_, latent_dim=mu.shape[1], n_samples=len(mu))
+    anatomy, appearance = mu[:, :mu.shape[1] - appearance_dim], mu[:, mu.shape[1] - appearance_dim:]
+    k = min(n_components, *anatomy.shape)
+    if k < n_components: warnings.warn(f"fit_eigenears: only {k} components possible from {mu.shape[0]} codes of size {anatomy.shape[1]}")
+    p, split = _pca(anatomy, k), {}
+    if appearance_dim:
+        pa = _pca(appearance, min(appearance_dim, len(mu)))
+        split = dict(appearance_components=_padded(pa.components_, anatomy.shape[1], 0), appearance_variances=pa.explained_variance_)
+    return Eigenears(mean=mu.mean(0), components=_padded(p.components_, 0, appearance_dim), variances=p.explained_variance_,
+                     explained_ratio=p.explained_variance_ratio_, latent_dim=mu.shape[1], n_samples=len(mu),
+                     appearance_dim=appearance_dim, **split)
 
 # %% ../nbs/12_eigenears.ipynb #6d94f789
 def variance_table(eig: Eigenears) -> pd.DataFrame:
@@ -368,7 +391,7 @@ def anatomy_score(mu: np.ndarray, # codes `(N, D)` of synthetic ears
     if not cols: raise ValueError(f"no usable factor columns: {list(factors_df.columns)} vs groups {groups}")
     k = min(k, eig.n_components); f = factors_df.reset_index(drop=True)
     corr = factor_correlations(eig.scores(mu)[:, :k], f, cols)
-    return AnatomyReport(corr, group_shares(corr, groups), probe_r2(mu, f, cols, seed), np.asarray(eig.explained_ratio[:k]), groups)
+    return AnatomyReport(corr, group_shares(corr, groups), probe_r2(eig.anatomy_part(mu), f, cols, seed), np.asarray(eig.explained_ratio[:k]), groups)
 
 def plot_anatomy(report: AnatomyReport, path: str | Path | None = None) -> Figure:
     "Heat map of PC × factor correlations, factors grouped and coloured by group; optionally saved as PNG."
@@ -449,8 +472,14 @@ VARIANCE_HELP = ("variance: one row per principal component; ratio = its share o
                  "total (most of it in a few components: the codes vary along few directions)")
 ANATOMY_HELP = ("anatomy: rows are the leading PCs; each factor column is the correlation r of the PC's scores with that generator "
                 "factor (|r| near 1: the PC follows it); share_* = the PC's squared correlations per factor group; explained = its variance ratio")
-PROBE_HELP = ("probe: held-out R² of a linear map from the whole code to each factor (1: the code holds the factor exactly, "
-              "0: not at all)")
+PROBE_HELP = ("probe: held-out R² of a linear map from the code (the anatomy code, when the model has an appearance code) to each "
+              "factor (1: the code holds the factor exactly, 0: not at all)")
+
+def code_variance_line(eig: Eigenears, mu: np.ndarray) -> str:
+    "With an appearance code: each code's size and total variance, and what the PCA spans."
+    a = eig.anatomy_part(mu); p = np.asarray(mu)[:, a.shape[1]:]
+    return (f"codes: anatomy {a.shape[1]} entries, total variance {a.var(0).sum():.3f}; appearance {p.shape[1]} entries, total "
+            f"variance {p.var(0).sum():.3f} (the PCA spans the anatomy code; strips decode with the mean appearance)")
 
 def write_csv(df: pd.DataFrame, path: str | Path, **kwargs) -> Path:
     "Write a DataFrame as CSV (atomically)."
@@ -472,10 +501,11 @@ def run_eigenears(cfg: EigenConfig, # what to analyse and where to write
     model.to(default_device(cfg.device)).eval()
     images, labels = load_eval_images(cfg, model.config.image_size)
     mu, kept = encode_images(model, images, cfg.batch_size); images = images[kept]
-    eig = fit_eigenears(mu, cfg.n_components); eig.save(out/'pca.npz')
+    eig = fit_eigenears(mu, cfg.n_components, model.config.appearance_dim); eig.save(out/'pca.npz')
     table = variance_table(eig); write_csv(table, out/'variance.csv', index=False); plot_variance(eig, out/'variance.png')
     print(eval_set_line(cfg, len(mu)))
     print(VARIANCE_HELP); print(table.to_string(index=False, float_format=lambda v: f'{v:.4f}'))
+    if eig.appearance_dim: print(code_variance_line(eig, mu))
     write_pictures(model, eig, out, (images, eig.scores(mu)), cfg)
     report = None
     if cfg.data is None and labels is not None:
@@ -512,7 +542,12 @@ class EigenExplorer(widgets.VBox):
         self.sliders = [widgets.FloatSlider(value=0., min=-3., max=3., step=0.05, readout_format='+.2f',
                                             description=f'PC{i+1} ({100*r:.1f}%)', style={'description_width': '110px'},
                                             layout=widgets.Layout(width='440px')) for i, r in enumerate(eig.explained_ratio[:n])]
-        for s in self.sliders: s.observe(lambda _: None if self._quiet else self.render(), names='value')
+        # with an appearance code: sliders over its own PCA, to re-light an ear without changing its shape
+        ka = min(n_sliders, len(eig.appearance_variances)); av = np.asarray(eig.appearance_variances)
+        self.appearance_sliders = [widgets.FloatSlider(value=0., min=-3., max=3., step=0.05, readout_format='+.2f',
+                                                       description=f'look {i+1} ({100*v/av.sum():.0f}%)', style={'description_width': '110px'},
+                                                       layout=widgets.Layout(width='440px')) for i, v in enumerate(av[:ka])]
+        for s in self.sliders + self.appearance_sliders: s.observe(lambda _: None if self._quiet else self.render(), names='value')
         self.original, self.recon, self.edited = [widgets.Image(format='png', width=display_px, height=display_px) for _ in range(3)]
         self.reset_button, self.random_button = widgets.Button(description='reset'), widgets.Button(description='randomise')
         self.reset_button.on_click(lambda _: self.reset()); self.random_button.on_click(lambda _: self.randomise())
@@ -525,7 +560,9 @@ class EigenExplorer(widgets.VBox):
             self.load_button.on_click(lambda _: self.set_from_image(self.index.value))
             controls = [self.index, self.load_button, *controls]
             pictures = [_captioned(self.original, 'original'), _captioned(self.recon, 'reconstruction'), *pictures]
-        super().__init__([widgets.HBox(controls), widgets.HBox(pictures), widgets.VBox(self.sliders), self.status])
+        panels = [_captioned(widgets.VBox(self.sliders), 'anatomy' if eig.appearance_dim else 'components')]
+        if self.appearance_sliders: panels.append(_captioned(widgets.VBox(self.appearance_sliders), 'appearance'))
+        super().__init__([widgets.HBox(controls), widgets.HBox(pictures), widgets.HBox(panels), self.status])
         self.render()
 
     @property
@@ -533,10 +570,19 @@ class EigenExplorer(widgets.VBox):
         "The slider values (in σ)."
         return np.array([s.value for s in self.sliders])
 
+    @property
+    def appearance_coords(self) -> np.ndarray:
+        "The appearance slider values (in σ; empty without an appearance code)."
+        return np.array([s.value for s in self.appearance_sliders])
+
+    def _appearance_sigmas(self) -> np.ndarray: return np.sqrt(np.maximum(self.eig.appearance_variances[:len(self.appearance_sliders)], 0))
+
     def current_code(self) -> np.ndarray:
-        "The latent code `(D,)` the sliders describe: `mean + residual + Σ sᵢ·σᵢ·PCᵢ`."
-        k = len(self.sliders)
-        return (self.eig.mean + self.residual + (self.coords * self.eig.sigmas[:k]) @ self.eig.components[:k]).astype(np.float32)
+        "The latent code `(D,)` the sliders describe: `mean + residual + Σ sᵢ·σᵢ·PCᵢ` (+ the same over the appearance PCs)."
+        k, ka = len(self.sliders), len(self.appearance_sliders)
+        z = self.eig.mean + self.residual + (self.coords * self.eig.sigmas[:k]) @ self.eig.components[:k]
+        if ka: z = z + (self.appearance_coords * self._appearance_sigmas()) @ self.eig.appearance_components[:ka]
+        return z.astype(np.float32)
 
     def render(self) -> np.ndarray:
         "Decode the current code, show it, and return it as a uint8 image."
@@ -548,11 +594,13 @@ class EigenExplorer(widgets.VBox):
         return img
 
     def set_coords(self, coords, # slider values in σ (clipped to ±3)
-                   render: bool = True): # decode afterwards
+                   render: bool = True, # decode afterwards
+                   appearance=None): # appearance slider values in σ (None: leave them)
         "Set all sliders at once (one update, not one per slider)."
         self._quiet = True
         try:
             for s, v in zip(self.sliders, coords): s.value = float(np.clip(v, s.min, s.max))
+            for s, v in zip(self.appearance_sliders, [] if appearance is None else appearance): s.value = float(np.clip(v, s.min, s.max))
         finally: self._quiet = False
         if render: self.render()
 
@@ -562,16 +610,19 @@ class EigenExplorer(widgets.VBox):
         k = len(self.sliders)
         self.original.value = png_bytes(self.images[i])
         self.recon.value = png_bytes(decode_codes(self.vae, mu)[0])
-        self.set_coords(self.eig.scores(mu)[0, :k] / self.eig.sigmas[:k], render=False)
+        ka = len(self.appearance_sliders)
+        look = (mu - self.eig.mean) @ self.eig.appearance_components[:ka].T / np.maximum(self._appearance_sigmas(), 1e-12) if ka else None
+        self.set_coords(self.eig.scores(mu)[0, :k] / self.eig.sigmas[:k], render=False, appearance=None if look is None else look[0])
         self.residual = 0.0; self.residual = mu[0] - self.current_code()  # whatever the (clipped) sliders do not say
         self.render()
 
     def reset(self):
         "Back to the mean ear: every slider at 0, no residual."
-        self.residual = np.zeros(self.eig.latent_dim); self.set_coords(np.zeros(len(self.sliders)))
+        self.residual = np.zeros(self.eig.latent_dim)
+        self.set_coords(np.zeros(len(self.sliders)), appearance=np.zeros(len(self.appearance_sliders)))
 
     def randomise(self, seed: int | None = None):
-        "Draw every slider from N(0, 1) (clipped to ±3), no residual."
+        "Draw every anatomy slider from N(0, 1) (clipped to ±3), no residual; the appearance stays."
         self.residual = np.zeros(self.eig.latent_dim)
         self.set_coords(np.random.default_rng(seed).standard_normal(len(self.sliders)))
 

@@ -7,6 +7,7 @@ Docs: https://ear-teacher.github.io/ear-teacher/model.html.md"""
 # %% ../nbs/07_model.ipynb #3c30c48f
 from __future__ import annotations
 import json, math
+import numpy as np
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
 import torch
@@ -14,14 +15,15 @@ from torch import nn
 import torch.nn.functional as F
 from fastcore.basics import patch
 from .backbone import BackboneConfig, create_backbone
-from .core import atomic_dir, atomic_write_bytes, warn_once
+from .core import atomic_dir, atomic_write_bytes, images_to_tensor, warn_once
 from .hub import EarHubMixin, CONFIG_NAME, CARD_NAME
 from .eigenfaces import PixelPCA, fit_pixel_pca
 
 # %% auto #0
 __all__ = ['UNIT_RANGE_WARNING', 'PRESETS', 'RECIPES', 'DEFAULT_RECIPE', 'CPU_LOSS', 'SEED_IGNORED_PREFIXES', 'ResidualBlock',
            'SpatialAttention', 'conv_bn_relu', 'up_block', 'HeadConfig', 'DecoderConfig', 'VAEConfig', 'EarEncoder',
-           'EarDecoder', 'ImageRefiner', 'EarVAE', 'register_preset', 'seed_config', 'default_config', 'tiny_config',
+           'EarDecoder', 'ImageRefiner', 'colour_statistics', 'normalise_colour', 'denormalise_colour',
+           'AppearanceEncoder', 'EarVAE', 'register_preset', 'seed_config', 'default_config', 'tiny_config',
            'cpu_config', 'list_presets', 'preset_recipe', 'set_config_field', 'preset_config', 'create_model',
            'count_parameters', 'model_card', 'read_card_info', 'update_model_card', 'seed_key_to_ours',
            'load_seed_state_dict']
@@ -82,10 +84,15 @@ class VAEConfig:
     latent_dim: int = 1024
     pca: bool = False # a linear eigenfaces path (see *Eigenfaces*): code = PCA scores + head, image = PCA image + decoder
     pca_trainable: bool = False # let the optimiser move the PCA basis (fixed by default: it overfits small sets)
+    appearance_dim: int = 0 # size of a separate appearance code (see *Appearance and anatomy*): 0 = one code (the seed's), else ≥ 6
     preset: str = 'custom'
 
     @property
     def image_size(self) -> int: return self.decoder.image_size
+    @property
+    def code_dim(self) -> int:
+        "Length of a full code: the `latent_dim` anatomy (or single) code plus the appearance code."
+        return self.latent_dim + self.appearance_dim
 
     def to_dict(self) -> dict: return asdict(self)
 
@@ -131,18 +138,18 @@ class EarEncoder(nn.Module):
 
 # %% ../nbs/07_model.ipynb #92649b59
 class EarDecoder(nn.Module):
-    "Latent code → `fc` → 4 up-blocks → `deconv5` → tanh image in [-1, 1] (with the PCA path: a residual, starting at zero)."
+    "Full code → `fc` → 4 up-blocks → `deconv5` → tanh image in [-1, 1] (with the PCA path: a residual, starting at zero; with an appearance code: a colour-normalised image)."
     def __init__(self, cfg: VAEConfig):
         super().__init__()
         ch, d = cfg.decoder.channels, cfg.decoder
         if d.image_size % 32: raise ValueError(f"decoder image_size must be a multiple of 32, got {d.image_size}")
         self.start = d.image_size // 32
-        self.fc = nn.Sequential(nn.Linear(cfg.latent_dim, ch[0] * self.start ** 2), nn.ReLU(inplace=True))
+        self.fc = nn.Sequential(nn.Linear(cfg.code_dim, ch[0] * self.start ** 2), nn.ReLU(inplace=True))
         for i in range(4): setattr(self, f'deconv{i+1}', up_block(ch[i], ch[i+1]))
         out = nn.Conv2d(ch[5], 3, 3, padding=1)
         if cfg.pca: nn.init.zeros_(out.weight); nn.init.zeros_(out.bias)
         self.deconv5 = nn.Sequential(nn.ConvTranspose2d(ch[4], ch[5], 4, 2, 1), nn.BatchNorm2d(ch[5]), nn.ReLU(inplace=True),
-                                     out, nn.Identity() if cfg.pca else nn.Tanh())
+                                     out, nn.Identity() if cfg.pca or cfg.appearance_dim else nn.Tanh())
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         h = self.fc(z).view(z.shape[0], -1, self.start, self.start)
@@ -164,6 +171,34 @@ class ImageRefiner(nn.Module):
         h = self.inp(F.pixel_unshuffle(image, 2))
         return image + F.pixel_shuffle(self.out(h + self.body(h)), 2)
 
+# %% ../nbs/07_model.ipynb #72aefbea
+def colour_statistics(x: torch.Tensor) -> torch.Tensor:
+    "Each image's per-channel mean and log standard deviation `(B, 6)` (the standard deviation floored at 0.02)."
+    x = x.float().flatten(2)
+    return torch.cat([x.mean(2), x.std(2).clamp_min(0.02).log()], 1)
+
+def normalise_colour(x: torch.Tensor, stats: torch.Tensor) -> torch.Tensor:
+    "Images with each channel at mean 0, standard deviation 1 (`stats` from `colour_statistics`)."
+    return (x - stats[:, :3, None, None]) / stats[:, 3:6, None, None].exp()
+
+def denormalise_colour(x: torch.Tensor, stats: torch.Tensor) -> torch.Tensor:
+    "The inverse of `normalise_colour`: give colour-normalised images the channel means and deviations of `stats`."
+    return x * stats[:, 3:6, None, None].exp().to(x.dtype) + stats[:, :3, None, None].to(x.dtype)
+
+class AppearanceEncoder(nn.Module):
+    "Image → appearance code: its 6 colour statistics, then `dim − 6` learned numbers from an 8×8 summary of the normalised image."
+    def __init__(self, dim: int, pool: int = 8, hidden: int = 64):
+        super().__init__()
+        if dim < 6: raise ValueError(f"appearance_dim must be 0 (one code) or at least 6 (the colour statistics), got {dim}")
+        self.pool = pool
+        self.mlp = nn.Sequential(nn.Linear(3 * pool**2 + 6, hidden), nn.SiLU(), nn.Linear(hidden, dim - 6)) if dim > 6 else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        stats = colour_statistics(x)
+        if self.mlp is None: return stats
+        summary = F.adaptive_avg_pool2d(normalise_colour(x.float(), stats), self.pool).flatten(1)
+        return torch.cat([stats, self.mlp(torch.cat([summary, stats], 1))], 1)
+
 # %% ../nbs/07_model.ipynb #1ba82677
 UNIT_RANGE_WARNING = ("EarVAE input has no negative values: it looks like images in [0, 1], but the model expects [-1, 1] "
                       "(ear_teacher.preprocess makes the right batch from files, PIL images or arrays)")
@@ -179,6 +214,9 @@ class EarVAE(nn.Module, EarHubMixin):
         self.pca = PixelPCA(c.image_size, c.latent_dim, c.pca_trainable) if c.pca else None
         d = c.decoder
         self.refiner = ImageRefiner(d.refine_channels, d.refine_depth) if d.refine_channels else None
+        self.appearance = AppearanceEncoder(c.appearance_dim) if c.appearance_dim else None
+        # the training set's mean appearance code (a running mean, like batch norm's): what `sample` decodes with
+        if self.appearance is not None: self.register_buffer('appearance_mean', torch.zeros(c.appearance_dim))
 
     def check_input(self, x: torch.Tensor):
         "Raise a one-line `ValueError` unless `x` is a finite `(B, 3, S, S)` batch with S = the decoder's size."
@@ -192,26 +230,52 @@ class EarVAE(nn.Module, EarHubMixin):
     def reparameterize(self, mu, logvar):
         return mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if self.training else mu
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        "`x` in [-1, 1] → (`recon`, `mu`, `logvar`)."
+    def forward(self, x: torch.Tensor, # images in [-1, 1]
+                appearance_from: torch.Tensor | None = None, # take the appearance code from these images instead (two-view training)
+               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        "`x` → (`recon`, `mu`, `logvar`); `mu` and `logvar` are the (anatomy) posterior's, the part with a prior."
         self.check_input(x)
         mu, logvar = self.posterior(x)
-        return self.decode(self.reparameterize(mu, logvar)), mu, logvar
+        z = self.reparameterize(mu, logvar)
+        if self.appearance is not None:
+            if appearance_from is not None: self.check_input(appearance_from)
+            z = torch.cat([z, self.appearance_code(x if appearance_from is None else appearance_from)], 1)
+        return self.decode(z), mu, logvar
+
+    def pca_input(self, x: torch.Tensor) -> torch.Tensor:
+        "What the PCA path sees: the images, colour-normalised when there is an appearance code."
+        return x if self.appearance is None else normalise_colour(x.float(), colour_statistics(x))
 
     def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        "(`mu`, `logvar`) of q(z|x): the head's, plus the whitened PCA scores when the PCA path is on."
+        "(`mu`, `logvar`) of q(z|x) (the anatomy code's, with a split): the head's, plus the whitened PCA scores on the PCA path."
         mu, logvar = self.encoder(x)
-        return (mu if self.pca is None else mu + self.pca.encode(x)), logvar
+        return (mu if self.pca is None else mu + self.pca.encode(self.pca_input(x))), logvar
+
+    def appearance_code(self, x: torch.Tensor) -> torch.Tensor:
+        "The appearance code `(B, appearance_dim)`; in training mode it also updates `appearance_mean`."
+        a = self.appearance(x)
+        if self.training:
+            with torch.no_grad(): self.appearance_mean.lerp_(a.detach().float().mean(0), 0.01 if self.appearance_mean.any() else 1.0)
+        return a
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        "The deterministic latent code `mu`."
+        "The deterministic full code `(B, code_dim)`: `mu`, then the appearance code when there is one."
         self.check_input(x)
-        return self.posterior(x)[0]
+        mu = self.posterior(x)[0]
+        return mu if self.appearance is None else torch.cat([mu, self.appearance(x).to(mu.dtype)], 1)
+
+    def split_code(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        "Full codes → (anatomy `(B, latent_dim)`, appearance `(B, appearance_dim)`, empty without a split)."
+        return z[:, :self.config.latent_dim], z[:, self.config.latent_dim:]
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        "Latent codes `(B, latent_dim)` → images in [-1, 1]: the decoder's (plus the PCA image on the PCA path), refined when a refiner is on."
+        "Full codes `(B, code_dim)` → images in [-1, 1]: the decoder's (plus the PCA image), coloured by the appearance code, then refined."
+        if z.ndim != 2 or z.shape[1] != self.config.code_dim:
+            raise ValueError(f"expected codes (B, {self.config.code_dim}), got {tuple(z.shape)}")
+        anatomy, appearance = self.split_code(z)
         img = self.decoder(z)
-        if self.pca is not None: img = img + self.pca.decode(z).to(img.dtype)
+        if self.pca is not None: img = img + self.pca.decode(anatomy).to(img.dtype)
+        if self.appearance is not None: img = denormalise_colour(img, appearance)
         return img if self.refiner is None else self.refiner(img)
 
     @torch.no_grad()
@@ -219,15 +283,19 @@ class EarVAE(nn.Module, EarHubMixin):
                  max_images: int = 6000, seed: int = 0):
         "Fit the PCA path's eigenfaces on `images`: the untrained model then reconstructs exactly as pixel PCA does."
         if self.pca is None: raise ValueError("this model has no PCA path (VAEConfig.pca is False)")
+        if self.appearance is not None:  # eigenfaces of the colour-normalised crops
+            images = images[np.sort(np.random.default_rng(seed).permutation(len(images))[:max_images])]
+            images = torch.cat([self.pca_input(images_to_tensor(images[i:i+256])) for i in range(0, len(images), 256)])
         fitted = fit_pixel_pca(images, self.config.latent_dim, max_images, seed)
         dev = self.pca.mean.device
         for name in ('mean', 'scale', 'basis'): getattr(self.pca, name).data.copy_(getattr(fitted, name).to(dev))
         return self
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        "Decode `n` codes drawn from the prior N(0, I)."
+        "Decode `n` codes drawn from the prior N(0, I) (with the training set's mean appearance, when there is an appearance code)."
         dev = next(self.parameters()).device
-        return self.decode(torch.randn(n, self.config.latent_dim, generator=generator).to(dev))
+        z = torch.randn(n, self.config.latent_dim, generator=generator).to(dev)
+        return self.decode(z if self.appearance is None else torch.cat([z, self.appearance_mean.expand(n, -1)], 1))
 
     def extract_features(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         "Multi-scale maps `sam`, `feat1`, `feat2`, `feat3` for detection and landmark heads."
@@ -336,7 +404,8 @@ def count_parameters(module: nn.Module) -> dict[str, int]:
 def _arch_rows(config: VAEConfig) -> dict:
     b = config.backbone
     return dict(preset=config.preset, backbone=f"{b.kind} `{b.name}`", resolution=b.resolution, frozen_blocks=b.freeze_layers,
-                pixel_normalisation=b.pixel_norm, latent_dim=config.latent_dim, image_size=config.image_size)
+                pixel_normalisation=b.pixel_norm, latent_dim=config.latent_dim, appearance_dim=config.appearance_dim,
+                image_size=config.image_size)
 
 @patch
 def hub_config(self: EarVAE) -> dict: return self.config.to_dict()

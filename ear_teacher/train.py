@@ -31,16 +31,17 @@ from .core import atomic_dir, default_device, image_grid, save_png, tensor_to_im
 from .optim import unwrap, param_groups, resolve_precision, adamw
 from .model import EarVAE, preset_config, preset_recipe, count_parameters
 from .losses import EarVAELoss, LossConfig, TERMS, mean_ssim, psnr_per_image
+from .augment import EarAugment, photometric_config
 
 # %% auto #0
 __all__ = ['MAX_WARMUP_FRACTION', 'TrainConfig', 'KLSchedule', 'LinearKL', 'CyclicalKL', 'PSNRGatedKL', 'kl_schedule', 'psnr',
            'ssim', 'global_epoch', 'KLScheduleCallback', 'LossTermsCallback', 'EpochMetricsCallback', 'CollapseWarning',
-           'mean_image', 'LatentDiagnostics', 'HistoryCallback', 'tensorboard_callback', 'ReconGridCallback',
-           'flatten_state', 'unflatten_state', 'save_state', 'load_state', 'rng_states', 'set_rng_states',
-           'CheckpointCallback', 'lr_schedule', 'OffsetScheduler', 'NonFiniteGuard', 'EpochGradAccumulation',
-           'dist_info', 'is_main_process', 'setup_distributed', 'shard', 'parameter_checksum', 'plot_history',
-           'with_recipe', 'recipe_loss', 'build_model', 'ear_learner', 'TrainResult', 'non_default_settings',
-           'training_data', 'train']
+           'mean_image', 'LatentDiagnostics', 'AppearanceSwap', 'HistoryCallback', 'tensorboard_callback',
+           'ReconGridCallback', 'flatten_state', 'unflatten_state', 'save_state', 'load_state', 'rng_states',
+           'set_rng_states', 'CheckpointCallback', 'lr_schedule', 'OffsetScheduler', 'NonFiniteGuard',
+           'EpochGradAccumulation', 'dist_info', 'is_main_process', 'setup_distributed', 'shard', 'parameter_checksum',
+           'plot_history', 'with_recipe', 'recipe_loss', 'build_model', 'ear_learner', 'TrainResult',
+           'non_default_settings', 'training_data', 'train']
 
 # %% ../nbs/10_train.ipynb #561b1bb7
 @dataclass
@@ -52,6 +53,8 @@ class TrainConfig:
     resolution: int | None = None # backbone resolution override
     freeze_layers: int | None = None # frozen backbone blocks override
     latent_dim: int | None = None # latent size override
+    appearance_dim: int | None = None # appearance code size override (0: one code; ≥ 6: see *The ear VAE*, *Appearance and anatomy*)
+    two_view: bool = True # with an appearance code: rebuild a second photometric view from the first's anatomy code (`AppearanceSwap`)
     pretrained: bool = True # load pretrained backbone weights (False: random init, offline)
     epochs: int = 60
     lr: float | None = None # head/decoder learning rate (None: the preset's recipe, see `preset_recipe`); trainable backbone blocks get `backbone_lr_mult`× this
@@ -209,6 +212,16 @@ class LatentDiagnostics(Callback):
             where = 'below' if valid_psnr < d['floor_psnr'] else f"within {self.floor_margin:g} dB of"
             problems.append(f"valid PSNR {valid_psnr:.2f} dB is {where} the mean-image floor ({d['floor_psnr']:.2f} dB)")
         if problems: warnings.warn(f"epoch {global_epoch(self.learn)}: the VAE may have collapsed: " + '; '.join(problems), CollapseWarning, stacklevel=2)
+
+# %% ../nbs/10_train.ipynb #06a5f140
+class AppearanceSwap(Callback):
+    "Training batches `(x,) → (x,)` become `(view A, view B) → (view B,)`: anatomy from A, appearance from B, target B."
+    def __init__(self, views: nn.Module): self.views = views # random photometric views, e.g. `EarAugment(photometric_config())`
+    def before_batch(self):
+        if not self.training: return
+        x = self.xb[0]
+        a, b = self.views(x), self.views(x)
+        self.learn.xb, self.learn.yb = (a, b), (b,)
 
 # %% ../nbs/10_train.ipynb #a7e0b566
 class HistoryCallback(Callback):
@@ -446,7 +459,8 @@ def recipe_loss(loss_cfg: LossConfig | None, preset: str) -> LossConfig:
 def build_model(cfg: TrainConfig, image_size: int) -> EarVAE:
     "The `EarVAE` that `cfg` asks for, with the decoder sized for `image_size` images."
     mcfg = preset_config(cfg.preset, kind=cfg.backbone, name=cfg.backbone_name, resolution=cfg.resolution,
-                         freeze_layers=cfg.freeze_layers, latent_dim=cfg.latent_dim, image_size=image_size)
+                         freeze_layers=cfg.freeze_layers, latent_dim=cfg.latent_dim, appearance_dim=cfg.appearance_dim,
+                         image_size=image_size)
     return EarVAE(mcfg, pretrained=cfg.pretrained and mcfg.backbone.name != 'tiny')
 
 def ear_learner(model: EarVAE, dls, cfg: TrainConfig, loss_cfg: LossConfig, device: torch.device) -> Learner:
@@ -524,6 +538,7 @@ def train(cfg: TrainConfig = None, loss_cfg: LossConfig = None, data_cfg=None, s
     lr_max = np.array([cfg.lr * cfg.backbone_lr_mult, cfg.lr])
     cbs = [OffsetScheduler({'lr': lr_schedule(cfg, lr_max)}, start, cfg.epochs), KLScheduleCallback(kl),
            LatentDiagnostics(mean_image(train_set.images)), ckpt]
+    if model.appearance is not None and cfg.two_view: cbs.append(AppearanceSwap(EarAugment(photometric_config(data_cfg.aug))))
     if is_main_process(): cbs += [history, ReconGridCallback(log_dir), tensorboard_callback(log_dir/'tensorboard')]
     quiet = quiet or not is_main_process()
     if not quiet: _announce(cfg, loss_cfg, data_cfg, model, save_dir, log_dir, learn.precision, start)

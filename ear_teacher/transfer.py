@@ -203,7 +203,7 @@ class TeacherHead(nn.Module, EarHubMixin):
         t, c = self.teacher_config, self.cfg
         return dict(task=type(self).__name__, landmarks=c.n_landmarks, feature_map=c.feature, head=c.head, image_size=c.image_size,
                     encoder='frozen' if self.encoder_frozen else 'fine-tuned', teacher_preset=t.preset if t else None,
-                    teacher_latent_dim=t.latent_dim if t else None)
+                    teacher_latent_dim=t.latent_dim if t else None, teacher_appearance_dim=t.appearance_dim if t else None)
 
 # %% ../nbs/14_transfer.ipynb #e1ce56e7
 LANDMARK_HEADS = {'heatmap': lambda c, k, cfg: HeatmapHead(c, k, cfg.hidden, cfg.heatmap_size),
