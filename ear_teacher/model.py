@@ -18,6 +18,7 @@ from .backbone import BackboneConfig, create_backbone
 from .core import atomic_dir, atomic_write_bytes, images_to_tensor, warn_once
 from .hub import EarHubMixin, CONFIG_NAME, CARD_NAME
 from .eigenfaces import PixelPCA, fit_pixel_pca
+from .augment import EarAugment, photometric_config
 
 # %% auto #0
 __all__ = ['UNIT_RANGE_WARNING', 'PRESETS', 'RECIPES', 'DEFAULT_RECIPE', 'CPU_LOSS', 'SEED_IGNORED_PREFIXES', 'ResidualBlock',
@@ -187,11 +188,13 @@ def denormalise_colour(x: torch.Tensor, stats: torch.Tensor) -> torch.Tensor:
 
 class AppearanceEncoder(nn.Module):
     "Image → appearance code: its 6 colour statistics, then `dim − 6` learned numbers from an 8×8 summary of the normalised image."
-    def __init__(self, dim: int, pool: int = 8, hidden: int = 64):
+    def __init__(self, dim: int, pool: int = 8, hidden: int = 64,
+                 zero_init: bool = False): # start the learned numbers at 0 (a residual on the photometric PCA scores)
         super().__init__()
         if dim < 6: raise ValueError(f"appearance_dim must be 0 (one code) or at least 6 (the colour statistics), got {dim}")
         self.pool = pool
         self.mlp = nn.Sequential(nn.Linear(3 * pool**2 + 6, hidden), nn.SiLU(), nn.Linear(hidden, dim - 6)) if dim > 6 else None
+        if zero_init and self.mlp is not None: nn.init.zeros_(self.mlp[-1].weight); nn.init.zeros_(self.mlp[-1].bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         stats = colour_statistics(x)
@@ -214,9 +217,12 @@ class EarVAE(nn.Module, EarHubMixin):
         self.pca = PixelPCA(c.image_size, c.latent_dim, c.pca_trainable) if c.pca else None
         d = c.decoder
         self.refiner = ImageRefiner(d.refine_channels, d.refine_depth) if d.refine_channels else None
-        self.appearance = AppearanceEncoder(c.appearance_dim) if c.appearance_dim else None
+        self.appearance = AppearanceEncoder(c.appearance_dim, zero_init=c.pca) if c.appearance_dim else None
         # the training set's mean appearance code (a running mean, like batch norm's): what `sample` decodes with
         if self.appearance is not None: self.register_buffer('appearance_mean', torch.zeros(c.appearance_dim))
+        # with the PCA path: orthonormal directions of the PCA scores that photometric views move (`init_pca` fits them)
+        if self.appearance is not None and self.pca is not None:
+            self.register_buffer('photometric_basis', torch.zeros(c.appearance_dim - 6, c.latent_dim))
 
     def check_input(self, x: torch.Tensor):
         "Raise a one-line `ValueError` unless `x` is a finite `(B, 3, S, S)` batch with S = the decoder's size."
@@ -239,30 +245,46 @@ class EarVAE(nn.Module, EarHubMixin):
         z = self.reparameterize(mu, logvar)
         if self.appearance is not None:
             if appearance_from is not None: self.check_input(appearance_from)
-            z = torch.cat([z, self.appearance_code(x if appearance_from is None else appearance_from)], 1)
+            a = self.appearance_code(x if appearance_from is None else appearance_from)
+            if self.training: self.track_appearance(a)
+            z = torch.cat([z, a], 1)
         return self.decode(z), mu, logvar
 
     def pca_input(self, x: torch.Tensor) -> torch.Tensor:
         "What the PCA path sees: the images, colour-normalised when there is an appearance code."
         return x if self.appearance is None else normalise_colour(x.float(), colour_statistics(x))
 
+    @property
+    def _photometric(self) -> torch.Tensor | None: return getattr(self, 'photometric_basis', None)
+
+    def pca_scores(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        "The PCA path's scores `(B, latent_dim)`: without their photometric part, and that part's coordinates (None without a split)."
+        s = self.pca.encode(self.pca_input(x))
+        if self._photometric is None: return s, None
+        p = s @ self._photometric.T
+        return s - p @ self._photometric, p
+
     def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         "(`mu`, `logvar`) of q(z|x) (the anatomy code's, with a split): the head's, plus the whitened PCA scores on the PCA path."
         mu, logvar = self.encoder(x)
-        return (mu if self.pca is None else mu + self.pca.encode(self.pca_input(x))), logvar
+        return (mu if self.pca is None else mu + self.pca_scores(x)[0]), logvar
 
     def appearance_code(self, x: torch.Tensor) -> torch.Tensor:
-        "The appearance code `(B, appearance_dim)`; in training mode it also updates `appearance_mean`."
+        "The appearance code `(B, appearance_dim)`: 6 colour statistics, then the learned numbers (on the PCA path: added to the photometric PCA coordinates)."
         a = self.appearance(x)
-        if self.training:
-            with torch.no_grad(): self.appearance_mean.lerp_(a.detach().float().mean(0), 0.01 if self.appearance_mean.any() else 1.0)
-        return a
+        return a if self._photometric is None else torch.cat([a[:, :6], a[:, 6:] + self.pca_scores(x)[1].to(a.dtype)], 1)
+
+    @torch.no_grad()
+    def track_appearance(self, a: torch.Tensor):
+        "Move `appearance_mean` towards the mean of a training batch's appearance codes `a`."
+        self.appearance_mean.lerp_(a.detach().float().mean(0), 0.01 if self.appearance_mean.any() else 1.0)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         "The deterministic full code `(B, code_dim)`: `mu`, then the appearance code when there is one."
         self.check_input(x)
         mu = self.posterior(x)[0]
-        return mu if self.appearance is None else torch.cat([mu, self.appearance(x).to(mu.dtype)], 1)
+        if self.appearance is None: return mu
+        return torch.cat([mu, self.appearance_code(x).to(mu.dtype)], 1)
 
     def split_code(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         "Full codes → (anatomy `(B, latent_dim)`, appearance `(B, appearance_dim)`, empty without a split)."
@@ -274,6 +296,7 @@ class EarVAE(nn.Module, EarHubMixin):
             raise ValueError(f"expected codes (B, {self.config.code_dim}), got {tuple(z.shape)}")
         anatomy, appearance = self.split_code(z)
         img = self.decoder(z)
+        if self._photometric is not None: anatomy = anatomy + appearance[:, 6:].float() @ self._photometric  # the full PCA scores
         if self.pca is not None: img = img + self.pca.decode(anatomy).to(img.dtype)
         if self.appearance is not None: img = denormalise_colour(img, appearance)
         return img if self.refiner is None else self.refiner(img)
@@ -283,13 +306,27 @@ class EarVAE(nn.Module, EarHubMixin):
                  max_images: int = 6000, seed: int = 0):
         "Fit the PCA path's eigenfaces on `images`: the untrained model then reconstructs exactly as pixel PCA does."
         if self.pca is None: raise ValueError("this model has no PCA path (VAEConfig.pca is False)")
+        subset = images
         if self.appearance is not None:  # eigenfaces of the colour-normalised crops
-            images = images[np.sort(np.random.default_rng(seed).permutation(len(images))[:max_images])]
-            images = torch.cat([self.pca_input(images_to_tensor(images[i:i+256])) for i in range(0, len(images), 256)])
+            subset = images[np.sort(np.random.default_rng(seed).permutation(len(images))[:max_images])]
+            images = torch.cat([self.pca_input(images_to_tensor(subset[i:i+256])) for i in range(0, len(subset), 256)])
         fitted = fit_pixel_pca(images, self.config.latent_dim, max_images, seed)
         dev = self.pca.mean.device
         for name in ('mean', 'scale', 'basis'): getattr(self.pca, name).data.copy_(getattr(fitted, name).to(dev))
+        if self._photometric is not None: self._photometric.copy_(self.fit_photometric_basis(subset[:2000], seed).to(dev))
         return self
+
+    @torch.no_grad()
+    def fit_photometric_basis(self, images, # uint8 `(N, S, S, 3)` training crops
+                              seed: int = 0) -> torch.Tensor: # orthonormal rows `(appearance_dim − 6, latent_dim)`
+        "The directions of the PCA scores along which two photometric views of a crop differ most (the top eigenvectors of their differences' covariance)."
+        views, dev = EarAugment(photometric_config()), self.pca.mean.device
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            d = torch.cat([self.pca.encode(self.pca_input(views(x))) - self.pca.encode(self.pca_input(views(x)))
+                           for x in (images_to_tensor(images[i:i+256]).to(dev) for i in range(0, len(images), 256))])
+        _, vecs = torch.linalg.eigh(d.T @ d / len(d))               # ascending eigenvalues
+        return vecs[:, -self._photometric.shape[0]:].flip(1).T.contiguous()
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         "Decode `n` codes drawn from the prior N(0, I) (with the training set's mean appearance, when there is an appearance code)."

@@ -21,7 +21,7 @@ def test_split_checkpoint_records_the_split(split_run):
     tmp, _ = split_run
     m = EarVAE.from_pretrained(tmp/'run'/'best')
     assert (m.config.appearance_dim, m.config.code_dim) == (8, 136) and m.appearance is not None
-    assert 'appearance_dim' in (tmp/'run'/'best'/'README.md').read_text()
+    assert '| appearance dim | 8 |' in (tmp/'run'/'best'/'README.md').read_text()
 
 def test_evaluate_and_eigenears_understand_it(split_run):
     tmp, _ = split_run
@@ -34,3 +34,15 @@ def test_evaluate_and_eigenears_understand_it(split_run):
     assert eig.appearance_dim == 8 and eig.latent_dim == 136 and (eig.components[:, 128:] == 0).all()
     assert eig.appearance_components.shape[1] == 136 and np.isfinite(eig.appearance_variances).all()
     assert (tmp/'eig'/'eigenear_pc01.png').stat().st_size > 0
+
+def test_a_landmark_head_on_a_split_teacher_round_trips(split_run, tmp_path):
+    import torch
+    from ear_teacher.transfer import EarLandmarker
+    tmp, _ = split_run
+    head = EarLandmarker.from_checkpoint(tmp/'run'/'best', feature='feat2').eval()
+    head.save_pretrained(tmp_path/'head')
+    again = EarLandmarker.from_pretrained(tmp_path/'head').eval()
+    assert again.teacher_config.appearance_dim == 8
+    x = torch.rand(2, 3, 128, 128) * 2 - 1
+    with torch.no_grad(): a, b = head(x), again(x)
+    for u, v in zip(a if isinstance(a, tuple) else (a,), b if isinstance(b, tuple) else (b,)): assert torch.equal(u, v)
