@@ -88,6 +88,10 @@ class Eigenears:
         "Standard deviation of the codes along each component."
         return np.sqrt(np.maximum(self.variances, 0))
     @property
+    def appearance_sigmas(self) -> np.ndarray:
+        "Standard deviation of the codes along each appearance component (empty without an appearance code)."
+        return np.sqrt(np.maximum(self.appearance_variances, 0))
+    @property
     def first5_share(self) -> float:
         "Fraction of the total latent variance explained by the first five components (all kept ones if K < 5)."
         return float(self.explained_ratio[:5].sum())
@@ -99,6 +103,10 @@ class Eigenears:
     def scores(self, mu: np.ndarray) -> np.ndarray:
         "Coordinates `(N, K)` of codes `mu` `(N, D)` along the components."
         return (np.asarray(mu, np.float64) - self.mean) @ self.components.T
+
+    def appearance_scores(self, mu: np.ndarray) -> np.ndarray:
+        "Coordinates `(N, Ka)` of codes `mu` `(N, D)` along the appearance components."
+        return (np.asarray(mu, np.float64) - self.mean) @ self.appearance_components.T
 
     def codes(self, scores: np.ndarray) -> np.ndarray:
         "Latent codes `(N, D)` for component coordinates `scores` `(N, k)`, k ≤ K (missing ones are 0)."
@@ -575,13 +583,11 @@ class EigenExplorer(widgets.VBox):
         "The appearance slider values (in σ; empty without an appearance code)."
         return np.array([s.value for s in self.appearance_sliders])
 
-    def _appearance_sigmas(self) -> np.ndarray: return np.sqrt(np.maximum(self.eig.appearance_variances[:len(self.appearance_sliders)], 0))
-
     def current_code(self) -> np.ndarray:
         "The latent code `(D,)` the sliders describe: `mean + residual + Σ sᵢ·σᵢ·PCᵢ` (+ the same over the appearance PCs)."
         k, ka = len(self.sliders), len(self.appearance_sliders)
         z = self.eig.mean + self.residual + (self.coords * self.eig.sigmas[:k]) @ self.eig.components[:k]
-        if ka: z = z + (self.appearance_coords * self._appearance_sigmas()) @ self.eig.appearance_components[:ka]
+        if ka: z = z + (self.appearance_coords * self.eig.appearance_sigmas[:ka]) @ self.eig.appearance_components[:ka]
         return z.astype(np.float32)
 
     def render(self) -> np.ndarray:
@@ -611,7 +617,7 @@ class EigenExplorer(widgets.VBox):
         self.original.value = png_bytes(self.images[i])
         self.recon.value = png_bytes(decode_codes(self.vae, mu)[0])
         ka = len(self.appearance_sliders)
-        look = (mu - self.eig.mean) @ self.eig.appearance_components[:ka].T / np.maximum(self._appearance_sigmas(), 1e-12) if ka else None
+        look = self.eig.appearance_scores(mu)[:, :ka] / np.maximum(self.eig.appearance_sigmas[:ka], 1e-12) if ka else None
         self.set_coords(self.eig.scores(mu)[0, :k] / self.eig.sigmas[:k], render=False, appearance=None if look is None else look[0])
         self.residual = 0.0; self.residual = mu[0] - self.current_code()  # whatever the (clipped) sliders do not say
         self.render()

@@ -241,11 +241,11 @@ class EarVAE(nn.Module, EarHubMixin):
                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         "`x` → (`recon`, `mu`, `logvar`); `mu` and `logvar` are the (anatomy) posterior's, the part with a prior."
         self.check_input(x)
-        mu, logvar = self.posterior(x)
+        mu, logvar, photometric = self._posterior_parts(x)
         z = self.reparameterize(mu, logvar)
         if self.appearance is not None:
             if appearance_from is not None: self.check_input(appearance_from)
-            a = self.appearance_code(x if appearance_from is None else appearance_from)
+            a = self.appearance_code(x, photometric) if appearance_from is None else self.appearance_code(appearance_from)
             if self.training: self.track_appearance(a)
             z = torch.cat([z, a], 1)
         return self.decode(z), mu, logvar
@@ -264,15 +264,25 @@ class EarVAE(nn.Module, EarHubMixin):
         p = s @ self._photometric.T
         return s - p @ self._photometric, p
 
+    def _posterior_parts(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        "`mu`, `logvar` and the photometric PCA coordinates (None without them), from one pass of the PCA path."
+        mu, logvar = self.encoder(x)
+        if self.pca is None: return mu, logvar, None
+        scores, photometric = self.pca_scores(x)
+        return mu + scores, logvar, photometric
+
     def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         "(`mu`, `logvar`) of q(z|x) (the anatomy code's, with a split): the head's, plus the whitened PCA scores on the PCA path."
-        mu, logvar = self.encoder(x)
-        return (mu if self.pca is None else mu + self.pca_scores(x)[0]), logvar
+        return self._posterior_parts(x)[:2]
 
-    def appearance_code(self, x: torch.Tensor) -> torch.Tensor:
+    def appearance_code(self, x: torch.Tensor, # images in [-1, 1]
+                        photometric: torch.Tensor | None = None, # their photometric PCA coordinates, if already computed
+                       ) -> torch.Tensor:
         "The appearance code `(B, appearance_dim)`: 6 colour statistics, then the learned numbers (on the PCA path: added to the photometric PCA coordinates)."
         a = self.appearance(x)
-        return a if self._photometric is None else torch.cat([a[:, :6], a[:, 6:] + self.pca_scores(x)[1].to(a.dtype)], 1)
+        if self._photometric is None: return a
+        if photometric is None: photometric = self.pca_scores(x)[1]
+        return torch.cat([a[:, :6], a[:, 6:] + photometric.to(a.dtype)], 1)
 
     @torch.no_grad()
     def track_appearance(self, a: torch.Tensor):
@@ -282,9 +292,9 @@ class EarVAE(nn.Module, EarHubMixin):
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         "The deterministic full code `(B, code_dim)`: `mu`, then the appearance code when there is one."
         self.check_input(x)
-        mu = self.posterior(x)[0]
+        mu, _, photometric = self._posterior_parts(x)
         if self.appearance is None: return mu
-        return torch.cat([mu, self.appearance_code(x).to(mu.dtype)], 1)
+        return torch.cat([mu, self.appearance_code(x, photometric).to(mu.dtype)], 1)
 
     def split_code(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         "Full codes → (anatomy `(B, latent_dim)`, appearance `(B, appearance_dim)`, empty without a split)."
