@@ -110,7 +110,7 @@ class BenchConfig:
     def command(self) -> str:
         "The `ear-teacher bench` command line that reproduces this run."
         flags = dict(configs=','.join(self.configs) if self.configs else None, device=self.device, batch_size=self.batch_size,
-                     seed_batch_size=self.seed_batch_size, repeats=self.repeats, warmup=self.warmup)
+                     seed_batch_size=self.seed_batch_size, repeats=self.repeats, warmup=self.warmup, seed=self.seed)
         args = [f"--{k.replace('_', '-')} {v}" for k, v in flags.items() if v is not None]
         args += [f'--{k}' for k in ('quick', 'compile') if getattr(self, k)] + ([] if self.data else ['--no-data'])
         if self.isolate is not None: args.append(f'--isolate {str(self.isolate).lower()}')

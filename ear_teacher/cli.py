@@ -10,9 +10,10 @@ import os, sys, importlib
 from fastcore.script import call_parse, parse_cli
 
 # %% auto #0
-__all__ = ['COMMANDS', 'USER_ERRORS', 'resolve_command', 'error_line', 'debug_requested', 'main', 'ConfigField', 'config_fields',
-           'config_options', 'configs_from', 'synth_cli', 'check_data_cli', 'train_cli', 'eigenears_cli',
-           'evaluate_cli', 'bench_cli', 'convert_cli', 'info_cli', 'landmarks_cli', 'compare_cli']
+__all__ = ['COMMANDS', 'USER_ERRORS', 'resolve_command', 'error_line', 'debug_requested', 'main', 'ConfigField', 'core_constants',
+           'config_fields', 'config_options', 'given_options', 'configs_from', 'synth_cli', 'check_data_cli',
+           'train_cli', 'eigenears_cli', 'evaluate_cli', 'bench_cli', 'convert_cli', 'info_cli', 'landmarks_cli',
+           'compare_cli']
 
 # %% ../nbs/16_cli.ipynb #52407e21
 if __name__ == '__main__':  # `python -m ear_teacher.cli ...` (how torchrun starts it): dispatch through the imported
@@ -102,6 +103,22 @@ def _scalar(anno: str):
         if (m := re.fullmatch(pat, anno.replace(' ', ''))) and m[1] in _SCALARS: return _SCALARS[m[1]], optional
 
 @cache
+def core_constants() -> dict:
+    "The literal module-level constants of `ear_teacher.core` (`CROP_SIZE`, …), read from its source without importing it."
+    tree = ast.parse(Path(importlib.util.find_spec('ear_teacher.core').origin).read_text(encoding='utf-8'))
+    res = {}
+    for a in tree.body:
+        if isinstance(a, ast.Assign) and len(a.targets) == 1 and isinstance(a.targets[0], ast.Name) and a.targets[0].id.isupper():
+            try: res[a.targets[0].id] = ast.literal_eval(a.value)
+            except ValueError: pass
+    return res
+
+def _default(node: ast.expr):
+    "A field's default from its source: a literal, or the name of a constant of `ear_teacher.core`."
+    if isinstance(node, ast.Name) and node.id in core_constants(): return core_constants()[node.id]
+    return ast.literal_eval(node)
+
+@cache
 def config_fields(spec: str) -> tuple:
     "The scalar fields with a literal default of dataclass `spec` ('module:Class'), read from the module's source without importing it."
     mod, cls = spec.split(':')
@@ -114,20 +131,22 @@ def config_fields(spec: str) -> tuple:
     res = []
     for f in ast.parse(src).body[0].body:
         if not (isinstance(f, ast.AnnAssign) and f.value is not None and (t := _scalar(ast.unparse(f.annotation)))): continue
-        try: res.append(ConfigField(f.target.id, *t, ast.literal_eval(f.value), notes.get(f.lineno, '')))
+        try: res.append(ConfigField(f.target.id, *t, _default(f.value), notes.get(f.lineno, '')))
         except ValueError: pass  # `field(...)` or an expression: no option
     return tuple(res)
 
-def _option(c: ConfigField) -> tuple:
-    "Name, annotation and default of the option of `c`: `no_<name>` (a flag that sets it False) for a bool not False by default."
+def _option(c: ConfigField, unset: bool = False) -> tuple:
+    "Name, annotation and default of the option of `c`: `no_<name>` (a flag that sets it False) for a bool not False by default; None if `unset`."
     if c.type is bool and c.default is not False: return f'no_{c.name}', Annotated[bool, f"switch off {c.name}" + (f": {c.help}" if c.help else '')], False
+    if unset: return c.name, Annotated[c.type, (c.help + ' ' if c.help else '') + f"(default: the preset's recipe, else {c.default!r})"], None
     return c.name, Annotated[c.type, c.help], c.default
 
 def config_options(*specs: str, # config dataclasses, as 'module:Class'
                    skip=(), # fields without an option (the command sets them)
+                   recipe=(), # specs whose options default to "not given" (None), so that a preset's recipe can fill them
                   ):
     "Decorator: add one keyword-only option per scalar field of `specs` to the signature of a function that takes `**kw`."
-    opts = {}
+    opts, unset = {}, {c.name for spec in recipe for c in config_fields(spec)}
     for spec in specs:
         for c in config_fields(spec):
             if c.name in skip: continue
@@ -139,24 +158,38 @@ def config_options(*specs: str, # config dataclasses, as 'module:Class'
         own = [p for p in sig.parameters.values() if p.kind is not p.VAR_KEYWORD]
         if len(own) == len(sig.parameters): raise TypeError(f"{f.__name__} needs a **kw parameter for the config options")
         if clash := opts.keys() & {p.name for p in own}: raise ValueError(f"{f.__name__}: {', '.join(sorted(clash))}: a parameter and a config option (skip it)")
-        new = [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, annotation=a, default=d) for k, a, d in map(_option, opts.values())]
+        new = [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, annotation=a, default=d)
+               for k, a, d in (_option(c, c.name in unset) for c in opts.values())]
         f.__signature__ = sig.replace(parameters=[*own, *new])
         f.__annotations__ = {**f.__annotations__, **{p.name: p.annotation for p in new}}
         f.config_options = specs, opts
         return f
     return deco
 
+def _given(fn, kw: dict) -> dict:
+    "Field → value for each of `fn`'s config options that `kw` gives: a value that is not None; a flag only when it is on."
+    opts = fn.config_options[1]
+    if bad := kw.keys() - opts.keys(): raise TypeError(f"{fn.__name__}() got unknown option(s): {', '.join(sorted(bad))}")
+    vals = {}
+    for k, c in opts.items():
+        if k == c.name and kw.get(k) is not None and (c.type is not bool or kw[k]): vals[k] = kw[k]
+        elif k != c.name and kw.get(k): vals[c.name] = False  # --no-<name>
+    return vals
+
+def given_options(fn, # a function decorated with `config_options`
+                  kw: dict, # its options
+                  spec: str, # one of its config dataclasses, as 'module:Class'
+                 ) -> dict:
+    "The fields of `spec` that `kw` gives (what the user set, for a `recipe` spec): `recipe_loss(preset, **given_options(...))`."
+    mine = {c.name for c in config_fields(spec)}
+    return {k: v for k, v in _given(fn, kw).items() if k in mine}
+
 def configs_from(fn, # a function decorated with `config_options`
                  kw: dict, # its options (from `parse_cli` or a Python call); the ones left out keep their defaults
                  **fixed, # fields the command sets itself
                 ) -> tuple:
     "One instance of each of `fn`'s config dataclasses, in order, from the options in `kw` and the fields in `fixed`."
-    specs, opts = fn.config_options
-    if bad := kw.keys() - opts.keys(): raise TypeError(f"{fn.__name__}() got unknown option(s): {', '.join(sorted(bad))}")
-    vals = {}
-    for k, c in opts.items():
-        if k == c.name and k in kw: vals[k] = kw[k]
-        elif kw.get(k): vals[c.name] = False  # --no-<name>
+    specs, vals = fn.config_options[0], _given(fn, kw)
     res = []
     for spec in specs:
         mod, name = spec.split(':')
@@ -171,11 +204,13 @@ def configs_from(fn, # a function decorated with `config_options`
 def synth_cli(out: str = 'synthetic_ears', # output folder for the PNGs and labels.csv
               N: int = 64, # how many ears (`-n` / `--n`)
               seed: int = 0, # seed of the set
-              size: int = 128, # image size in pixels
+              size: int = None, # image size in pixels (default: the crop size, `CROP_SIZE`)
              ):
     "Generate synthetic ears with ground truth: `ear_00000.png`, … and `labels.csv`."
     import time
+    from ear_teacher.core import CROP_SIZE
     from ear_teacher.synth import write_synthetic_ears
+    size = size or CROP_SIZE
     t = time.perf_counter()
     csv = write_synthetic_ears(out, N, seed=seed, size=size)
     dt = time.perf_counter() - t
@@ -199,7 +234,8 @@ def check_data_cli(
 # %% ../nbs/16_cli.ipynb #6966a844
 @call_parse
 @config_options('ear_teacher.train:TrainConfig', 'ear_teacher.data:DataConfig', 'ear_teacher.losses:LossConfig',
-                skip=('pretrained', 'synthetic_n'))  # --random-init and --synthetic
+                skip=('pretrained', 'synthetic_n'),  # --random-init and --synthetic
+                recipe=('ear_teacher.losses:LossConfig',))  # a loss setting not given: the preset's recipe
 def train_cli(
     data: str = None, # a data source: folder of crops, COCO .json, .csv, .pts folder, or seed .npy metadata
     train_metadata: str = None, # the seed's train_teacher.npy (same as --data)
@@ -211,11 +247,12 @@ def train_cli(
     **kw, # every setting of TrainConfig, DataConfig and LossConfig
 ):
     "Train the ear VAE: `ear-teacher train --preset tiny --synthetic 512 --epochs 5`."
-    from ear_teacher.train import train
+    from ear_teacher.train import train, recipe_loss
     source = data or train_metadata or 'synthetic'
-    tcfg, dcfg, lcfg = configs_from(train_cli, kw, pretrained=not random_init,
-                                    synthetic_n=synthetic or (1024 if source == 'synthetic' else None),
-                                    **({'recon': recon_loss} if recon_loss else {}))
+    tcfg, dcfg, _ = configs_from(train_cli, kw, pretrained=not random_init,
+                                 synthetic_n=synthetic or (1024 if source == 'synthetic' else None))
+    lcfg = recipe_loss(tcfg.preset, **{**given_options(train_cli, kw, 'ear_teacher.losses:LossConfig'),
+                                       **({'recon': recon_loss} if recon_loss else {})})
     train(tcfg, lcfg, dcfg, source=source, root=root_dir, valid_source=val_metadata)
 
 # %% ../nbs/16_cli.ipynb #51952695

@@ -12,12 +12,13 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['LUMA', 'images_to_tensor', 'tensor_to_images', 'model_device', 'default_device', 'known_import_warnings', 'warn_once',
-           'atomic_dir', 'write_json', 'atomic_write_bytes', 'markdown_rows', 'markdown_table', 'image_grid',
-           'png_bytes', 'save_png']
+__all__ = ['LUMA', 'CROP_SIZE', 'images_to_tensor', 'tensor_to_images', 'model_device', 'default_device', 'known_import_warnings',
+           'warn_once', 'atomic_dir', 'write_json', 'atomic_write_bytes', 'markdown_rows', 'markdown_table',
+           'image_grid', 'png_bytes', 'save_png']
 
 # %% ../nbs/00_core.ipynb #f42a288c
 LUMA = (0.299, 0.587, 0.114) # Rec. 601 luminance weights of R, G, B (grayscale, luminance statistics)
+CROP_SIZE = 128 # side in pixels of the square ear crops: the one default of `DataConfig.image_size`, `DecoderConfig.image_size` and the synthetic ears
 
 def images_to_tensor(images: np.ndarray | torch.Tensor, # uint8 `(N, H, W, 3)` or one `(H, W, 3)` image
                     ) -> torch.Tensor: # float32 `(N, 3, H, W)` in [-1, 1]

@@ -22,7 +22,7 @@ with known_import_warnings():
     from fastai.data.core import DataLoaders
 from fasttransform import ItemTransform
 from .augment import AugmentConfig, EarAugment, profile_augment
-from .core import images_to_tensor, tensor_to_images, image_grid, atomic_dir, default_device
+from .core import images_to_tensor, tensor_to_images, image_grid, atomic_dir, default_device, CROP_SIZE
 from .synth import make_synthetic_ears
 
 # %% auto #0
@@ -39,7 +39,7 @@ __all__ = ['IMAGE_EXTS', 'SOURCES', 'CACHE_VERSION', 'DataConfig', 'BadInputErro
 @dataclass
 class DataConfig:
     "How to load, crop, cache, split and batch ear images."
-    image_size: int = 128 # side of the square crops
+    image_size: int = CROP_SIZE # side of the square crops (128)
     margin: float = 0.1 # fraction of the box width/height added on each side before cropping
     batch_size: int | None = None # None: the model preset's recipe in `train` (see `preset_recipe`), 64 elsewhere
     valid_pct: float = 0.1

@@ -15,7 +15,7 @@ from torch import nn
 import torch.nn.functional as F
 from fastcore.basics import patch
 from .backbone import BackboneConfig, create_backbone
-from .core import atomic_dir, atomic_write_bytes, images_to_tensor, warn_once
+from .core import atomic_dir, atomic_write_bytes, images_to_tensor, warn_once, CROP_SIZE
 from .hub import EarHubMixin, CONFIG_NAME, CARD_NAME
 from .eigenfaces import PixelPCA, fit_pixel_pca
 from .augment import EarAugment, photometric_config
@@ -72,7 +72,7 @@ class HeadConfig:
 class DecoderConfig:
     "The conv decoder from a latent code to an image."
     channels: tuple = (512, 512, 256, 128, 64, 32) # fc map, then the output of deconv1..deconv5
-    image_size: int = 128 # output side; the fc map is image_size/32 on a side
+    image_size: int = CROP_SIZE # output side (128); the fc map is image_size/32 on a side
     refine_channels: int = 0 # width of the image refiner (see *Refining the image*); 0: no refiner (the seed's decoder)
     refine_depth: int = 4 # 3×3 convs in the refiner's residual body
 

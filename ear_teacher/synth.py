@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw, ImageFilter
-from .core import save_png, atomic_write_bytes
+from .core import save_png, atomic_write_bytes, CROP_SIZE
 
 # %% auto #0
 __all__ = ['FACTOR_RANGES', 'FACTOR_GROUPS', 'FACTOR_NAMES', 'LANDMARK_NAMES', 'BBOX_COLUMNS', 'LANDMARK_COLUMNS',
@@ -244,7 +244,7 @@ def _cast_shadow(mask: Image.Image, f: dict, size: int) -> np.ndarray:
 
 # %% ../nbs/01_synth.ipynb #38bbe713
 def render_ear(factors: dict, # the ear's factors (see `FACTOR_RANGES`)
-               size: int = 128, # output width and height in pixels
+               size: int = CROP_SIZE, # output width and height in pixels
                rng: np.random.Generator | None = None, # source of texture noise; default: seeded from nothing (fixed)
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]: # image uint8 `(size, size, 3)`, landmarks `(K, 2)`, bbox `(4,)`
     "Draw one right ear; return the image, its landmarks as pixel (x, y), and its box (x, y, w, h) in pixels."
@@ -308,7 +308,7 @@ class SyntheticEars:
 
 def make_synthetic_ears(n: int, # how many ears
                         seed: int = 0, # the set's seed; image `i` depends only on `(seed, i)`
-                        size: int = 128, # image width and height in pixels
+                        size: int = CROP_SIZE, # image width and height in pixels
                        ) -> SyntheticEars:
     "Render `n` synthetic ears in memory with their labels."
     images, rows = np.zeros((n, size, size, 3), np.uint8), []
@@ -318,7 +318,7 @@ def make_synthetic_ears(n: int, # how many ears
 
 # %% ../nbs/01_synth.ipynb #7c664c56
 def bench_synth(n: int = 256, # ears to render
-                size: int = 128, # their size
+                size: int = CROP_SIZE, # their size
                ) -> dict: # `images_per_s`, `n`, `size`
     "Time `make_synthetic_ears` (single thread: numpy + PIL) and return its throughput."
     t = time.perf_counter()
@@ -329,7 +329,7 @@ def bench_synth(n: int = 256, # ears to render
 def write_synthetic_ears(out_dir: str | Path, # folder to write into (created if missing)
                          n: int, # how many ears
                          seed: int = 0, # the set's seed
-                         size: int = 128, # image size
+                         size: int = CROP_SIZE, # image size
                         ) -> Path: # the path of `labels.csv`
     "Write `n` synthetic ears as PNGs plus `labels.csv` into `out_dir`."
     if n < 1 or size < 16: raise ValueError(f"need at least 1 ear of at least 16 pixels, got n={n}, size={size}")

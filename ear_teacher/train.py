@@ -450,11 +450,9 @@ def with_recipe(cfg: TrainConfig, data_cfg):
     cfg = replace(cfg, **{k: r[k] for k in ('lr', 'grad_accum', 'warmup_epochs') if getattr(cfg, k) is None})
     return cfg, replace(data_cfg, **{k: r[k] for k in ('batch_size', 'augment') if getattr(data_cfg, k) is None})
 
-def recipe_loss(loss_cfg: LossConfig | None, preset: str) -> LossConfig:
-    "`loss_cfg` with the preset recipe's loss settings in every field still at its `LossConfig` default (None: all of them)."
-    from dataclasses import replace
-    base, d = loss_cfg or LossConfig(), LossConfig()
-    return replace(base, **{k: v for k, v in preset_recipe(preset)['loss'].items() if getattr(base, k) == getattr(d, k)})
+def recipe_loss(preset: str, **overrides) -> LossConfig:
+    "The `LossConfig` of `preset`'s recipe, with `overrides` (any `LossConfig` field) on top: a value given always wins."
+    return LossConfig(**{**preset_recipe(preset)['loss'], **overrides})
 
 def build_model(cfg: TrainConfig, image_size: int) -> EarVAE:
     "The `EarVAE` that `cfg` asks for, with the decoder sized for `image_size` images."
@@ -511,11 +509,10 @@ def training_data(source, root, data_cfg, device, valid_source=None):
 
 def train(cfg: TrainConfig = None, loss_cfg: LossConfig = None, data_cfg=None, source: str = 'synthetic',
           root: str | None = None, valid_source: str | None = None, quiet: bool = False) -> TrainResult:
-    "Train an `EarVAE` as `cfg` says on `source` ('synthetic' or a data path); checkpoints go to `cfg.save_dir`."
+    "Train an `EarVAE` as `cfg` says on `source` ('synthetic' or a data path), with `loss_cfg` (default: the preset's, `recipe_loss`); checkpoints go to `cfg.save_dir`."
     from ear_teacher.data import DataConfig
-    cfg, loss_cfg, data_cfg = cfg or TrainConfig(), loss_cfg or LossConfig(), data_cfg or DataConfig()
-    cfg, data_cfg = with_recipe(cfg, data_cfg)
-    loss_cfg = recipe_loss(loss_cfg, cfg.preset)
+    cfg, data_cfg = with_recipe(cfg or TrainConfig(), data_cfg or DataConfig())
+    loss_cfg = loss_cfg or recipe_loss(cfg.preset)  # a LossConfig given is used as it is
     device = setup_distributed(default_device(cfg.device))
     set_seed(cfg.seed, reproducible=True)
     dls, train_set, valid_set = training_data(source, root, data_cfg, device, valid_source)
