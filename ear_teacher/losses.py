@@ -156,11 +156,12 @@ class LossConfig:
     ssim_weight: float = 0.6
     edge_weight: float = 0.3
     contrastive_weight: float = 0.1
+    invariance_weight: float = 0.0 # two-view training with an appearance code: weight of the views' anatomy-code difference (mean square per unit)
 
 TERMS = ('recon', 'kl', 'perceptual', 'ssim', 'edge', 'contrastive')
 
 class EarVAELoss(nn.Module):
-    "Weighted sum of the six terms; `last` holds each unweighted term of the latest call."
+    "Weighted sum of the six terms (seven, with the two-view invariance term); `last` holds each unweighted term of the latest call."
     def __init__(self, cfg: LossConfig = None, backbone: nn.Module | None = None):
         super().__init__()
         self.cfg = cfg or LossConfig()
@@ -179,20 +180,21 @@ class EarVAELoss(nn.Module):
 
     def terms(self, pred, target) -> dict[str, torch.Tensor]:
         "Each unweighted term."
-        recon, mu, logvar = pred
+        recon, mu, logvar, *other = pred  # `other`: the second view's anatomy `mu` (two-view training with invariance)
         recon, mu, logvar = recon.float(), mu.float(), logvar.float()
         t = dict(recon=reconstruction_loss(recon, target, self.cfg.recon, self.cfg.center_weight, self.cfg.focal),
                  kl=kl_divergence(mu, logvar), ssim=ssim_loss(recon, target), edge=edge_loss(recon, target),
                  contrastive=contrastive_loss(mu))
         t['perceptual'] = self.perceptual(recon, target) if self.perceptual is not None else recon.new_zeros(())
+        if other: t['invariance'] = (mu - other[0].float()).pow(2).mean()
         return t
 
     def weights(self) -> dict[str, float]:
         c = self.cfg
         return dict(recon=1.0, kl=self.kl_weight, perceptual=c.perceptual_weight, ssim=c.ssim_weight,
-                    edge=c.edge_weight, contrastive=c.contrastive_weight)
+                    edge=c.edge_weight, contrastive=c.contrastive_weight, invariance=c.invariance_weight)
 
     def forward(self, pred, target):
         t, w = self.terms(pred, target), self.weights()
         self.last = {k: v.detach().item() for k, v in t.items()}
-        return sum(w[k] * t[k] for k in TERMS)
+        return sum(w[k] * v for k, v in t.items())

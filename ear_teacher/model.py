@@ -238,17 +238,21 @@ class EarVAE(nn.Module, EarHubMixin):
 
     def forward(self, x: torch.Tensor, # images in [-1, 1]
                 appearance_from: torch.Tensor | None = None, # take the appearance code from these images instead (two-view training)
-               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        "`x` → (`recon`, `mu`, `logvar`); `mu` and `logvar` are the (anatomy) posterior's, the part with a prior."
+                invariance: bool = False, # with `appearance_from`: also return those images' anatomy `mu` (an invariance loss compares them)
+               ) -> tuple:
+        "`x` → (`recon`, `mu`, `logvar`), plus `appearance_from`'s anatomy `mu` with `invariance`; `mu` and `logvar` are the (anatomy) posterior's, the part with a prior."
         self.check_input(x)
         mu, logvar, photometric = self._posterior_parts(x)
-        z = self.reparameterize(mu, logvar)
+        z, other = self.reparameterize(mu, logvar), ()
         if self.appearance is not None:
-            if appearance_from is not None: self.check_input(appearance_from)
-            a = self.appearance_code(x, photometric) if appearance_from is None else self.appearance_code(appearance_from)
+            if appearance_from is not None:
+                self.check_input(appearance_from)
+                if invariance: other_mu, _, photometric = self._posterior_parts(appearance_from); other = (other_mu,)
+                else: photometric = None
+            a = self.appearance_code(x if appearance_from is None else appearance_from, photometric)
             if self.training: self.track_appearance(a)
             z = torch.cat([z, a], 1)
-        return self.decode(z), mu, logvar
+        return (self.decode(z), mu, logvar, *other)
 
     def pca_input(self, x: torch.Tensor) -> torch.Tensor:
         "What the PCA path sees: the images, colour-normalised when there is an appearance code."

@@ -216,12 +216,14 @@ class LatentDiagnostics(Callback):
 # %% ../nbs/10_train.ipynb #06a5f140
 class AppearanceSwap(Callback):
     "Training batches `(x,) → (x,)` become `(view A, view B) → (view B,)`: anatomy from A, appearance from B, target B."
-    def __init__(self, views: nn.Module): self.views = views # random photometric views, e.g. `EarAugment(photometric_config())`
+    def __init__(self, views: nn.Module, # random photometric views, e.g. `EarAugment(photometric_config())`
+                 invariance: bool = False): # the model also returns B's anatomy code (for `LossConfig.invariance_weight`)
+        store_attr()
     def before_batch(self):
         if not self.training: return
         x = self.xb[0]
         a, b = self.views(x), self.views(x)
-        self.learn.xb, self.learn.yb = (a, b), (b,)
+        self.learn.xb, self.learn.yb = ((a, b, True) if self.invariance else (a, b)), (b,)
 
 # %% ../nbs/10_train.ipynb #a7e0b566
 class HistoryCallback(Callback):
@@ -535,7 +537,8 @@ def train(cfg: TrainConfig = None, loss_cfg: LossConfig = None, data_cfg=None, s
     lr_max = np.array([cfg.lr * cfg.backbone_lr_mult, cfg.lr])
     cbs = [OffsetScheduler({'lr': lr_schedule(cfg, lr_max)}, start, cfg.epochs), KLScheduleCallback(kl),
            LatentDiagnostics(mean_image(train_set.images)), ckpt]
-    if model.appearance is not None and cfg.two_view: cbs.append(AppearanceSwap(EarAugment(photometric_config(data_cfg.aug))))
+    if model.appearance is not None and cfg.two_view:
+        cbs.append(AppearanceSwap(EarAugment(photometric_config(data_cfg.aug)), invariance=loss_cfg.invariance_weight > 0))
     if is_main_process(): cbs += [history, ReconGridCallback(log_dir), tensorboard_callback(log_dir/'tensorboard')]
     quiet = quiet or not is_main_process()
     if not quiet: _announce(cfg, loss_cfg, data_cfg, model, save_dir, log_dir, learn.precision, start)

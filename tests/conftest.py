@@ -14,3 +14,8 @@ def earvn_dir():
     "The real EarVN subset, or skip when this clone does not have `../shared/data`."
     if not EARVN.is_dir(): pytest.skip(f'real ear data not present at {EARVN}')
     return EARVN
+
+if os.environ.get('PYTEST_XDIST_WORKER'):  # pytest -n 2: one thread per worker (and per subprocess it starts), not 2 × 2 on two cores
+    os.environ.setdefault('OMP_NUM_THREADS', '1')
+    import torch
+    torch.set_num_threads(1)

@@ -43,5 +43,5 @@ def test_cli_quick_run_writes_json_and_markdown(tmp_path, capsys):
     assert synth['details']['n'] == 32
     text = md.read_text()
     assert 'GPU numbers' in text and '<!-- bench:cpu-quick -->' in text and '<!-- /bench:cpu-quick -->' in text
-    assert 'ear-teacher bench --configs seed,seed+nograd_frozen,default --device cpu --repeats 1 --quick' in text
+    assert 'ear-teacher bench --configs seed,seed+nograd_frozen,default --device cpu --repeats 1 --seed 0 --quick' in text
     assert 'torch' in text and '| default |' in text
