@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw, ImageFilter
 from .core import save_png, atomic_write_bytes, CROP_SIZE
 
 # %% auto #0
-__all__ = ['FACTOR_RANGES', 'FACTOR_GROUPS', 'FACTOR_NAMES', 'LANDMARK_NAMES', 'BBOX_COLUMNS', 'LANDMARK_COLUMNS',
+__all__ = ['FACTOR_RANGES', 'FACTOR_GROUPS', 'FACTOR_NAMES', 'LANDMARK_NAMES', 'SENSOR_NOISE', 'BBOX_COLUMNS', 'LANDMARK_COLUMNS',
            'sample_factors', 'catmull_rom', 'inward_offset', 'ribbon', 'ear_geometry', 'pose_matrix', 'apply_affine',
            'skin_colour', 'render_ear', 'SyntheticEars', 'make_synthetic_ears', 'bench_synth', 'write_synthetic_ears']
 
@@ -243,9 +243,12 @@ def _cast_shadow(mask: Image.Image, f: dict, size: int) -> np.ndarray:
     return np.asarray(shifted.filter(ImageFilter.GaussianBlur(size/45)), np.float32)/255
 
 # %% ../nbs/01_synth.ipynb #38bbe713
+SENSOR_NOISE = 0.015 # the camera noise of every synthetic ear (it bounds what any reconstruction can score: *Studies*)
+
 def render_ear(factors: dict, # the ear's factors (see `FACTOR_RANGES`)
                size: int = CROP_SIZE, # output width and height in pixels
                rng: np.random.Generator | None = None, # source of texture noise; default: seeded from nothing (fixed)
+               sensor_noise: float = SENSOR_NOISE, # std of the grey pixel noise added last, in [0, 1] units (0: a clean render)
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]: # image uint8 `(size, size, 3)`, landmarks `(K, 2)`, bbox `(4,)`
     "Draw one right ear; return the image, its landmarks as pixel (x, y), and its box (x, y, w, h) in pixels."
     f, rng = factors, rng if rng is not None else np.random.default_rng(0)
@@ -262,7 +265,7 @@ def render_ear(factors: dict, # the ear's factors (see `FACTOR_RANGES`)
     base = head*(1 - hair) + hair_rgb*hair
     ear_rgb = skin*np.array([1.0, 0.95, 0.95], np.float32)
     colour = base*(1 - ear) + ear*ear_rgb*(light*cavity)[..., None]
-    colour = colour*np.float32(f['brightness']) + 0.015*rng.standard_normal((size, size, 1), dtype=np.float32)  # sensor noise
+    colour = colour*np.float32(f['brightness']) + np.float32(sensor_noise)*rng.standard_normal((size, size, 1), dtype=np.float32)
     img = (np.clip(colour, 0, 1)*255 + 0.5).astype(np.uint8)
     pts = apply_affine(M, np.stack(list(lm.values()))).astype(np.float32)
     edge = apply_affine(M, outline)
@@ -273,12 +276,12 @@ def render_ear(factors: dict, # the ear's factors (see `FACTOR_RANGES`)
 BBOX_COLUMNS = ['bbox_x', 'bbox_y', 'bbox_w', 'bbox_h']
 LANDMARK_COLUMNS = [f'lm{k:02d}_{a}' for k in range(len(LANDMARK_NAMES)) for a in 'xy']
 
-def _iter_ears(n: int, seed: int, size: int):
+def _iter_ears(n: int, seed: int, size: int, sensor_noise: float = SENSOR_NOISE):
     "Yield `(factors, image, landmarks, bbox)` for ears `0 … n-1` of `seed`."
     for i in range(n):
         rng = np.random.default_rng([seed, i])
         f = sample_factors(rng)
-        yield (f, *render_ear(f, size, rng))
+        yield (f, *render_ear(f, size, rng, sensor_noise))
 
 def _label_row(i: int, f: dict, pts: np.ndarray, box: np.ndarray) -> dict:
     "One row of the label table: index, factors, box and landmark columns."
@@ -309,10 +312,11 @@ class SyntheticEars:
 def make_synthetic_ears(n: int, # how many ears
                         seed: int = 0, # the set's seed; image `i` depends only on `(seed, i)`
                         size: int = CROP_SIZE, # image width and height in pixels
+                        sensor_noise: float = SENSOR_NOISE, # camera noise std (0: the same ears drawn clean)
                        ) -> SyntheticEars:
     "Render `n` synthetic ears in memory with their labels."
     images, rows = np.zeros((n, size, size, 3), np.uint8), []
-    for i, (f, img, pts, box) in enumerate(_iter_ears(n, seed, size)):
+    for i, (f, img, pts, box) in enumerate(_iter_ears(n, seed, size, sensor_noise)):
         images[i] = img; rows.append(_label_row(i, f, pts, box))
     return SyntheticEars(images, pd.DataFrame(rows, columns=['index', *FACTOR_NAMES, *BBOX_COLUMNS, *LANDMARK_COLUMNS]))
 
