@@ -13,7 +13,7 @@ from fastcore.script import call_parse, parse_cli
 __all__ = ['COMMANDS', 'USER_ERRORS', 'resolve_command', 'error_line', 'debug_requested', 'main', 'ConfigField', 'core_constants',
            'config_fields', 'config_options', 'given_options', 'configs_from', 'synth_cli', 'check_data_cli',
            'train_cli', 'eigenears_cli', 'evaluate_cli', 'bench_cli', 'convert_cli', 'info_cli', 'landmarks_cli',
-           'compare_cli']
+           'compare_cli', 'nbdev_test_setup']
 
 # %% ../nbs/16_cli.ipynb #52407e21
 if __name__ == '__main__':  # `python -m ear_teacher.cli ...` (how torchrun starts it): dispatch through the imported
@@ -390,3 +390,10 @@ def compare_cli(
     print(f"teacher better than random init (mean NME over {seeds} seeds) in {(gain['random/teacher'] > 1).sum()} of {len(gain)} protocols")
     if json: write_json(json, table.to_dict('records'))
     return table
+
+# %% ../nbs/16_cli.ipynb #ae336709
+def nbdev_test_setup(cells=None): # the cells nbdev-test will run (unused)
+    "Before nbdev-test's notebook workers start: torch threads per worker = cores ÷ workers, unless `OMP_NUM_THREADS` is set."
+    from fastcore.parallel import num_cpus
+    cpus = num_cpus()
+    os.environ.setdefault('OMP_NUM_THREADS', str(max(1, cpus // min(cpus, 8))))  # nbdev-test's own worker count

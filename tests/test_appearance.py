@@ -1,8 +1,9 @@
-"The appearance/anatomy split end to end through the command line: train, evaluate, eigenears, and the explorer's PCA file."
+"The appearance/anatomy split end to end through the command line: train (a subprocess), then evaluate, eigenears and the explorer's PCA file."
 import json, os, subprocess, sys
 import numpy as np, pytest
 from ear_teacher.model import EarVAE
 from ear_teacher.eigenears import load_eigenears
+from ear_teacher.cli import main
 
 def _cli(*args, tmp_path):
     env = {**os.environ, 'EAR_TEACHER_DEBUG': '0', 'EAR_TEACHER_CACHE': str(tmp_path/'cache')}
@@ -23,12 +24,16 @@ def test_split_checkpoint_records_the_split(split_run):
     assert (m.config.appearance_dim, m.config.code_dim) == (8, 136) and m.appearance is not None
     assert '| appearance dim | 8 |' in (tmp/'run'/'best'/'README.md').read_text()
 
-def test_evaluate_and_eigenears_understand_it(split_run):
+def test_evaluate_and_eigenears_understand_it(split_run, monkeypatch, capsys):
+    "The two commands in this process (`main`), on the checkpoint the training subprocess wrote."
     tmp, _ = split_run
-    ev = json.loads(_cli('evaluate', '--checkpoint', str(tmp/'run'/'best'), '--synthetic', '16', '--json', tmp_path=tmp).strip().splitlines()[-1])
+    monkeypatch.setenv('EAR_TEACHER_CACHE', str(tmp/'cache'))
+    main(['evaluate', '--checkpoint', str(tmp/'run'/'best'), '--synthetic', '16', '--json'])
+    ev = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert ev['n'] == 16 and 10 < ev['psnr'] < 60
-    out = _cli('eigenears', '--checkpoint', str(tmp/'run'/'best'), '--synthetic', '80', '--valid-pct', '0', '--n-components', '4',
-               '--out', str(tmp/'eig'), tmp_path=tmp)
+    main(['eigenears', '--checkpoint', str(tmp/'run'/'best'), '--synthetic', '80', '--valid-pct', '0', '--n-components', '4',
+          '--out', str(tmp/'eig')])
+    out = capsys.readouterr().out
     assert 'codes: anatomy 128 entries' in out and 'appearance 8 entries' in out and 'photometric share' in out
     eig = load_eigenears(tmp/'eig'/'pca.npz')
     assert eig.appearance_dim == 8 and eig.latent_dim == 136 and (eig.components[:, 128:] == 0).all()

@@ -1,7 +1,8 @@
-"`ear-teacher evaluate` as a subprocess: its JSON output with a baseline, and bad input (every source kind is checked in nbs/11_evaluate.ipynb)."
+"`ear-teacher evaluate`: its JSON output with a baseline as a subprocess, and bad input (every source kind is checked in nbs/11_evaluate.ipynb)."
 import json, os, subprocess, sys
 import pytest
 from ear_teacher.model import create_model
+from ear_teacher.cli import main
 
 @pytest.fixture(scope='module')
 def ckpt(tmp_path_factory):
@@ -23,7 +24,9 @@ def test_json_with_baseline(ckpt, tmp_path):
 @pytest.mark.parametrize('args, says', [(['--checkpoint', '{ckpt}', '--data', '{tmp}/does-not-exist'], 'does not exist'),
                                         (['--checkpoint', '{tmp}'], 'not an ear-teacher model directory'),
                                         (['--checkpoint', '{ckpt}', '--baseline-fit', '{tmp}/nope'], 'does not exist')])
-def test_bad_input_is_one_line(args, says, ckpt, tmp_path):
-    r = _run(*[a.format(ckpt=ckpt, tmp=tmp_path) for a in args], tmp_path=tmp_path)
-    lines = r.stderr.strip().splitlines()
-    assert r.returncode == 1 and len(lines) == 1 and lines[0].startswith('ear-teacher evaluate: ') and says in lines[0], r.stderr
+def test_bad_input_is_one_line(args, says, ckpt, tmp_path, monkeypatch):
+    "In this process (tests/test_bad_input.py runs the real script): `SystemExit` with one line, printed with exit status 1."
+    monkeypatch.setenv('EAR_TEACHER_DEBUG', '0'); monkeypatch.setenv('EAR_TEACHER_CACHE', str(tmp_path/'cache'))
+    with pytest.raises(SystemExit) as e: main(['evaluate', *[a.format(ckpt=ckpt, tmp=tmp_path) for a in args]])
+    line = e.value.code
+    assert isinstance(line, str) and '\n' not in line and line.startswith('ear-teacher evaluate: ') and says in line, line
