@@ -9,12 +9,12 @@ from ear_teacher.core import images_to_tensor
 
 def test_tiny_overfits_a_handful_of_ears():
     torch.manual_seed(0)
-    ears = make_synthetic_ears(n=8, seed=3, size=64).images
+    ears = make_synthetic_ears(n=4, seed=3, size=64).images
     x = images_to_tensor(ears)
     # the conv encoder and decoder alone (no PCA path, which would fit 8 ears exactly): what must not regress to blobs
     model = create_model('tiny', pretrained=False, image_size=64, resolution=64, pca=False, latent_norm=False, logvar_bias=-8.0)
     pairs = list(zip(x, x))
-    dls = DataLoaders.from_dsets(pairs * 120, pairs, bs=8, shuffle=False) # 120 steps in one epoch: one validation pass
+    dls = DataLoaders.from_dsets(pairs * 120, pairs, bs=4, shuffle=False) # 120 steps in one epoch: one validation pass
     loss = LossConfig(recon='mse', center_weight=1, focal=False, perceptual='none', edge_weight=0, contrastive_weight=0,
                       ssim_weight=0.05, kl_weight=1e-6)
     learn = ear_learner(model, dls, TrainConfig(lr=2e-3, grad_accum=1, backbone_lr_mult=1.0), loss, torch.device('cpu'))
