@@ -11,7 +11,7 @@ def test_tiny_overfits_a_handful_of_ears():
     torch.manual_seed(0)
     ears = make_synthetic_ears(n=4, seed=3, size=64).images
     x = images_to_tensor(ears)
-    # the conv encoder and decoder alone (no PCA path, which would fit 8 ears exactly): what must not regress to blobs
+    # the conv encoder and decoder alone (no PCA path, which would fit a few ears exactly): what must not regress to blobs
     model = create_model('tiny', pretrained=False, image_size=64, resolution=64, pca=False, latent_norm=False, logvar_bias=-8.0)
     pairs = list(zip(x, x))
     dls = DataLoaders.from_dsets(pairs * 120, pairs, bs=4, shuffle=False) # 120 steps in one epoch: one validation pass
