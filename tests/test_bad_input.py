@@ -118,15 +118,11 @@ def test_every_command_is_covered():
     assert set(COMMANDS) - {'info'} <= set(USER_ERRORS), 'add the new command to USER_ERRORS'  # info takes no input
 
 @pytest.mark.parametrize('cmd', list(USER_ERRORS))
-def test_user_error_is_one_line(cmd, tmp_path, monkeypatch, capsys):
-    """`main` in this process ends with `SystemExit(one line)`: Python prints the line to stderr and exits with status 1
-    (checked end to end in a real process by the check-data test above and the traceback tests below)."""
-    monkeypatch.setenv('EAR_TEACHER_DEBUG', '0'); monkeypatch.setenv('EAR_TEACHER_CACHE', str(tmp_path/'cache'))
+def test_user_error_is_one_line(cmd, tmp_path, user_error, capsys):
+    "In this process (the `user_error` fixture); the check-data test above and the traceback tests below run the real script."
     args, says = USER_ERRORS[cmd]
-    with pytest.raises(SystemExit) as e: main([cmd, *_fill(args, tmp_path)])
-    line = e.value.code
-    assert isinstance(line, str) and '\n' not in line, line          # a str exit code: printed, exit status 1
-    assert line.startswith(f'ear-teacher {cmd}: ') and says in line, line
+    line = user_error(cmd, *_fill(args, tmp_path))
+    assert says in line, line
     assert 'Traceback' not in capsys.readouterr().err
 
 def test_argument_error_has_no_traceback():
