@@ -12,7 +12,7 @@ from torch import nn
 from .core import images_to_tensor
 
 # %% auto #0
-__all__ = ['PixelPCA', 'fit_pixel_pca']
+__all__ = ['PixelPCA', 'fit_pixel_pca', 'letterbox_mask', 'picture_mean', 'fill_letterbox', 'paste_letterbox']
 
 # %% ../nbs/04_eigenfaces.ipynb #20804027
 class PixelPCA(nn.Module):
@@ -20,10 +20,11 @@ class PixelPCA(nn.Module):
     def __init__(self, image_size: int, # crop side
                  k: int, # number of components (the latent size when used as the VAE's linear path)
                  trainable: bool = False, # let an optimiser move the basis (a `Parameter`) or keep it fixed (a buffer)
+                 letterbox: bool = False, # mask the letterbox: in-fill its bars with the mean image, paste them back (see below)
                 ):
         super().__init__()
         d = 3 * image_size ** 2
-        self.image_size, self.k = image_size, k
+        self.image_size, self.k, self.letterbox = image_size, k, letterbox
         self.register_buffer('mean', torch.zeros(d))
         self.register_buffer('scale', torch.ones(k)) # standard deviation of each component's score on the fit data
         if trainable: self.basis = nn.Parameter(torch.zeros(k, d))
@@ -33,7 +34,8 @@ class PixelPCA(nn.Module):
     def fitted(self) -> bool: return bool(self.basis.detach().abs().sum() > 0)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        "Images `(B, 3, S, S)` in [-1, 1] → whitened scores `(B, k)`."
+        "Images `(B, 3, S, S)` in [-1, 1] → whitened scores `(B, k)` (of the picture only, with `letterbox`)."
+        if self.letterbox: x = fill_letterbox(x, self.mean.view(3, self.image_size, self.image_size))[0]
         return ((x.flatten(1).float() - self.mean) @ self.basis.T) / self.scale
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
@@ -42,8 +44,9 @@ class PixelPCA(nn.Module):
         return (self.mean + (z.float() * self.scale) @ self.basis).view(-1, 3, s, s)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        "The rank-`k` reconstruction of `x`."
-        return self.decode(self.encode(x))
+        "The rank-`k` reconstruction of `x` (its letterbox bars pasted back, with `letterbox`)."
+        r = self.decode(self.encode(x))
+        return paste_letterbox(r, letterbox_mask(x)) if self.letterbox else r
 
 # %% ../nbs/04_eigenfaces.ipynb #58e86df6
 def _as_rows(images) -> torch.Tensor:
@@ -57,6 +60,7 @@ def fit_pixel_pca(images, # uint8 `(N, S, S, 3)` crops, or a float tensor `(N, 3
                   max_images: int = 6000, # fit on at most this many (a random subset)
                   seed: int = 0, # subset and randomized-SVD seed
                   trainable: bool = False, # see `PixelPCA`
+                  letterbox: bool = False, # fit on the picture only: bars in-filled with the picture's mean (see `PixelPCA`)
                  ) -> PixelPCA:
     "Fit eigenfaces: `k` principal components of the crops' pixels."
     from sklearn.decomposition import PCA
@@ -65,10 +69,40 @@ def fit_pixel_pca(images, # uint8 `(N, S, S, 3)` crops, or a float tensor `(N, 3
     idx = np.sort(np.random.default_rng(seed).permutation(n)[:max_images])
     rows = _as_rows(images[idx] if not torch.is_tensor(images) else images[torch.as_tensor(idx)])
     side = int(round((rows.shape[1] / 3) ** 0.5))
+    if letterbox:
+        x = rows.view(-1, 3, side, side)
+        rows = fill_letterbox(x, picture_mean(x))[0].flatten(1)
     kk = min(k, len(rows) - 1)
     pca = PCA(kk, svd_solver='randomized', random_state=seed).fit(rows.numpy())
-    out = PixelPCA(side, k, trainable)
+    out = PixelPCA(side, k, trainable, letterbox)
     out.mean.copy_(torch.from_numpy(pca.mean_))
     out.basis.data[:kk] = torch.from_numpy(pca.components_.astype(np.float32))
     out.scale[:kk] = torch.from_numpy(np.sqrt(pca.explained_variance_).astype(np.float32)).clamp_min(1e-6)
     return out
+
+# %% ../nbs/04_eigenfaces.ipynb #c26780c4
+def _edge_runs(line: torch.Tensor) -> torch.Tensor:
+    "bool `(B, S)` → True where a run of True starts at either end."
+    run = lambda l: l.int().cumprod(1).bool()
+    return run(line) | run(line.flip(1)).flip(1)
+
+def letterbox_mask(x: torch.Tensor, # images `(B, 3, S, S)` in [-1, 1]
+                  ) -> torch.Tensor: # bool `(B, 1, S, S)`: True on the picture, False on the bars
+    "Where each image is picture: not in the pure-black rows and columns that run in from its edges (the letterbox)."
+    black = (x == -1).all(1)
+    rows, cols = _edge_runs(black.all(2)), _edge_runs(black.all(1))
+    return (~rows[:, :, None] & ~cols[:, None, :])[:, None]
+
+def picture_mean(x: torch.Tensor) -> torch.Tensor:
+    "The mean image `(3, S, S)` of `x` `(B, 3, S, S)` over its picture pixels only (0 where every image is bar)."
+    m = letterbox_mask(x).to(x.dtype)
+    return (x * m).sum(0) / m.sum(0).clamp_min(1)
+
+def fill_letterbox(x: torch.Tensor, fill: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    "`x` with its letterbox bars replaced by `fill` (`(3, S, S)` or a number), and the picture mask."
+    m = letterbox_mask(x)
+    return torch.where(m, x, torch.as_tensor(fill, dtype=x.dtype, device=x.device)), m
+
+def paste_letterbox(recon: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    "`recon` with the bars outside `mask` set back to black (−1)."
+    return recon.masked_fill(~mask, -1.0)

@@ -54,6 +54,7 @@ class EvalReport:
     latent_dim: int
     pca_psnr: float | None = None
     pca_ssim: float | None = None
+    letterbox: bool = False # the model masks the letterbox (and so does the baseline: both paste the bars back)
     per_image: pd.DataFrame | None = None # `psnr`, `ssim` (and `pca_psnr`, `pca_ssim`) per image
 
     def summary(self) -> dict:
@@ -63,7 +64,8 @@ class EvalReport:
     def __str__(self) -> str:
         s = f"{self.n} images: VAE PSNR {self.psnr:.2f} dB, SSIM {self.ssim:.4f}"
         if self.pca_psnr is None: return s
-        return s + (f"; pixel PCA ({self.latent_dim} components) PSNR {self.pca_psnr:.2f} dB, SSIM {self.pca_ssim:.4f}"
+        masked = ', letterbox masked' if self.letterbox else ''
+        return s + (f"; pixel PCA ({self.latent_dim} components{masked}) PSNR {self.pca_psnr:.2f} dB, SSIM {self.pca_ssim:.4f}"
                     f" (VAE − PCA: {self.psnr - self.pca_psnr:+.2f} dB, {self.ssim - self.pca_ssim:+.4f} SSIM)")
 
 def evaluate(model, # an `EarVAE`
@@ -80,7 +82,8 @@ def evaluate(model, # an `EarVAE`
         b = reconstruction_scores(images, reconstruct(baseline, images, batch_size))
         per['pca_psnr'], per['pca_ssim'] = b.psnr, b.ssim
         extra = dict(pca_psnr=float(b.psnr.mean()), pca_ssim=float(b.ssim.mean()))
-    return EvalReport(len(images), float(per.psnr.mean()), float(per.ssim.mean()), model.config.latent_dim, per_image=per, **extra), recon
+    return EvalReport(len(images), float(per.psnr.mean()), float(per.ssim.mean()), model.config.latent_dim,
+                      letterbox=model.config.letterbox, per_image=per, **extra), recon
 
 def best_worst_grid(images: np.ndarray, recon: torch.Tensor, scores: pd.DataFrame, n: int = 8) -> np.ndarray:
     "Rows: the `n` best-PSNR originals, their reconstructions, the `n` worst originals, theirs."
@@ -123,7 +126,8 @@ def run_evaluate(cfg: EvalConfig) -> EvalReport:
     baseline = None
     if cfg.baseline_fit:
         fit = _ears(cfg.baseline_fit, cfg.baseline_synthetic, cfg.baseline_seed, cfg.root, s)
-        baseline = fit_pixel_pca(fit, model.config.latent_dim, cfg.max_fit).to(default_device(cfg.device))
+        # the baseline treats the letterbox as the model does, so the two are scored on the same terms
+        baseline = fit_pixel_pca(fit, model.config.latent_dim, cfg.max_fit, letterbox=model.config.letterbox).to(default_device(cfg.device))
     report, recon = evaluate(model, images, baseline, cfg.batch_size)
     if cfg.out:
         out = Path(cfg.out)

@@ -17,7 +17,7 @@ from fastcore.basics import patch
 from .backbone import BackboneConfig, create_backbone
 from .core import atomic_dir, atomic_write_bytes, images_to_tensor, warn_once, CROP_SIZE
 from .hub import EarHubMixin, CONFIG_NAME, CARD_NAME
-from .eigenfaces import PixelPCA, fit_pixel_pca
+from .eigenfaces import PixelPCA, fit_pixel_pca, fill_letterbox, paste_letterbox, picture_mean
 from .augment import EarAugment, photometric_config
 
 # %% auto #0
@@ -86,6 +86,7 @@ class VAEConfig:
     pca: bool = False # a linear eigenfaces path (see *Eigenfaces*): code = PCA scores + head, image = PCA image + decoder
     pca_trainable: bool = False # let the optimiser move the PCA basis (fixed by default: it overfits small sets)
     appearance_dim: int = 0 # size of a separate appearance code (see *Appearance and anatomy*): 0 = one code (the seed's), else ≥ 6
+    letterbox: bool = False # mask the letterbox: in-fill its bars before encoding, paste them back on the output (see *The letterbox*)
     preset: str = 'custom'
 
     @property
@@ -223,6 +224,8 @@ class EarVAE(nn.Module, EarHubMixin):
         # with the PCA path: orthonormal directions of the PCA scores that photometric views move (`init_pca` fits them)
         if self.appearance is not None and self.pca is not None:
             self.register_buffer('photometric_basis', torch.zeros(c.appearance_dim - 6, c.latent_dim))
+        # with `letterbox`: what the bars are in-filled with before encoding (the training crops' picture mean, set by `init_pca`)
+        if c.letterbox: self.register_buffer('letterbox_fill', torch.zeros(3, c.image_size, c.image_size))
 
     def check_input(self, x: torch.Tensor):
         "Raise a one-line `ValueError` unless `x` is a finite `(B, 3, S, S)` batch with S = the decoder's size."
@@ -242,17 +245,25 @@ class EarVAE(nn.Module, EarHubMixin):
                ) -> tuple:
         "`x` → (`recon`, `mu`, `logvar`), plus `appearance_from`'s anatomy `mu` with `invariance`; `mu` and `logvar` are the (anatomy) posterior's, the part with a prior."
         self.check_input(x)
+        x, picture = self.unletterbox(x)
         mu, logvar, photometric = self._posterior_parts(x)
         z, other = self.reparameterize(mu, logvar), ()
         if self.appearance is not None:
             if appearance_from is not None:
                 self.check_input(appearance_from)
+                appearance_from = self.unletterbox(appearance_from)[0]
                 if invariance: other_mu, _, photometric = self._posterior_parts(appearance_from); other = (other_mu,)
                 else: photometric = None
             a = self.appearance_code(x if appearance_from is None else appearance_from, photometric)
             if self.training: self.track_appearance(a)
             z = torch.cat([z, a], 1)
-        return (self.decode(z), mu, logvar, *other)
+        recon = self.decode(z)
+        return (recon if picture is None else paste_letterbox(recon, picture), mu, logvar, *other)
+
+    def unletterbox(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        "`x` with its letterbox bars in-filled (`letterbox_fill`) and its picture mask; `(x, None)` unless `config.letterbox`."
+        if not self.config.letterbox: return x, None
+        return fill_letterbox(x, self.letterbox_fill)
 
     def pca_input(self, x: torch.Tensor) -> torch.Tensor:
         "What the PCA path sees: the images, colour-normalised when there is an appearance code."
@@ -277,7 +288,7 @@ class EarVAE(nn.Module, EarHubMixin):
 
     def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         "(`mu`, `logvar`) of q(z|x) (the anatomy code's, with a split): the head's, plus the whitened PCA scores on the PCA path."
-        return self._posterior_parts(x)[:2]
+        return self._posterior_parts(self.unletterbox(x)[0])[:2]
 
     def appearance_code(self, x: torch.Tensor, # images in [-1, 1]
                         photometric: torch.Tensor | None = None, # their photometric PCA coordinates, if already computed
@@ -296,6 +307,7 @@ class EarVAE(nn.Module, EarHubMixin):
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         "The deterministic full code `(B, code_dim)`: `mu`, then the appearance code when there is one."
         self.check_input(x)
+        x = self.unletterbox(x)[0]
         mu, _, photometric = self._posterior_parts(x)
         if self.appearance is None: return mu
         return torch.cat([mu, self.appearance_code(x, photometric).to(mu.dtype)], 1)
@@ -321,9 +333,12 @@ class EarVAE(nn.Module, EarHubMixin):
         "Fit the PCA path's eigenfaces on `images`: the untrained model then reconstructs exactly as pixel PCA does."
         if self.pca is None: raise ValueError("this model has no PCA path (VAEConfig.pca is False)")
         subset = images
-        if self.appearance is not None:  # eigenfaces of the colour-normalised crops
+        if self.appearance is not None or self.config.letterbox:  # eigenfaces of what the PCA path sees
             subset = images[np.sort(np.random.default_rng(seed).permutation(len(images))[:max_images])]
-            images = torch.cat([self.pca_input(images_to_tensor(subset[i:i+256])) for i in range(0, len(subset), 256)])
+            x = torch.cat([images_to_tensor(subset[i:i+256]) for i in range(0, len(subset), 256)])
+            fill = picture_mean(x) if self.config.letterbox else None
+            if fill is not None: self.letterbox_fill.copy_(fill)
+            images = torch.cat([self.pca_input(b if fill is None else fill_letterbox(b, fill)[0]) for b in x.split(256)])
         fitted = fit_pixel_pca(images, self.config.latent_dim, max_images, seed)
         dev = self.pca.mean.device
         for name in ('mean', 'scale', 'basis'): getattr(self.pca, name).data.copy_(getattr(fitted, name).to(dev))
@@ -351,7 +366,7 @@ class EarVAE(nn.Module, EarHubMixin):
     def extract_features(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         "Multi-scale maps `sam`, `feat1`, `feat2`, `feat3` for detection and landmark heads."
         self.check_input(x)
-        return self.encoder.features(x)
+        return self.encoder.features(self.unletterbox(x)[0])
 
 # %% ../nbs/07_model.ipynb #9a6fe506
 PRESETS: dict[str, callable] = {}
@@ -456,7 +471,7 @@ def _arch_rows(config: VAEConfig) -> dict:
     b = config.backbone
     return dict(preset=config.preset, backbone=f"{b.kind} `{b.name}`", resolution=b.resolution, frozen_blocks=b.freeze_layers,
                 pixel_normalisation=b.pixel_norm, latent_dim=config.latent_dim, appearance_dim=config.appearance_dim,
-                image_size=config.image_size)
+                letterbox_masked=config.letterbox, image_size=config.image_size)
 
 @patch
 def hub_config(self: EarVAE) -> dict: return self.config.to_dict()
