@@ -7,7 +7,7 @@ Docs: https://ear-teacher.github.io/ear-teacher/cli.html.md"""
 # %% ../nbs/16_cli.ipynb #09db0a99
 from __future__ import annotations
 import os, sys, importlib
-from fastcore.script import call_parse, parse_cli, bool_arg
+from fastcore.script import call_parse, parse_cli
 
 # %% auto #0
 __all__ = ['COMMANDS', 'USER_ERRORS', 'resolve_command', 'error_line', 'debug_requested', 'main', 'ConfigField', 'core_constants',
@@ -136,8 +136,7 @@ def config_fields(spec: str) -> tuple:
     return tuple(res)
 
 def _option(c: ConfigField, unset: bool = False) -> tuple:
-    "Name, annotation and default of the option of `c`: `no_<name>` (a flag that sets it False) for a bool True by default, `--name true|false` for one None by default; None if `unset`."
-    if c.type is bool and c.default is None: return c.name, Annotated[bool_arg, (c.help + ' ' if c.help else '') + "(true or false)"], None
+    "Name, annotation and default of the option of `c`: `no_<name>` (a flag that sets it False) for a bool not False by default; None if `unset`."
     if c.type is bool and c.default is not False: return f'no_{c.name}', Annotated[bool, f"switch off {c.name}" + (f": {c.help}" if c.help else '')], False
     if unset: return c.name, Annotated[c.type, (c.help + ' ' if c.help else '') + f"(default: the preset's recipe, else {c.default!r})"], None
     return c.name, Annotated[c.type, c.help], c.default
@@ -173,7 +172,7 @@ def _given(fn, kw: dict) -> dict:
     if bad := kw.keys() - opts.keys(): raise TypeError(f"{fn.__name__}() got unknown option(s): {', '.join(sorted(bad))}")
     vals = {}
     for k, c in opts.items():
-        if k == c.name and kw.get(k) is not None and (c.type is not bool or kw[k] or c.default is None): vals[k] = kw[k]
+        if k == c.name and kw.get(k) is not None and (c.type is not bool or kw[k]): vals[k] = kw[k]
         elif k != c.name and kw.get(k): vals[c.name] = False  # --no-<name>
     return vals
 

@@ -237,13 +237,13 @@ def eigenear_strip(model: EarVAE, # the VAE
                    pc: int, # component, 0-based (labelled PC1 for 0)
                    alphas: np.ndarray = np.linspace(-3, 3, 9), # positions along the component, in σ
                    examples: tuple | None = None, # `(images, scores)` of real ears: show the extremes beside the strip
-                   n_examples: int = 3, # real ears at each end
+                   n_examples: int = 3, # real ears at each end (0: none)
                    examples_name: str = 'ears', # what the example ears are, for the title ('synthetic validation ears')
                   ) -> np.ndarray: # uint8 labelled image
     "Decode `mean + α·σ·PC` for each α, labelled, with the most extreme real ears at either end when `examples` is given."
     strip = (decode_codes(model, component_codes(eig, pc, alphas)), [f'{a:+g}σ' if a else 'mean' for a in alphas])
     title = f'PC{pc+1}  {alphas[0]:+g}σ … {alphas[-1]:+g}σ   ({100*eig.explained_ratio[pc]:.1f}% of latent variance)'
-    if examples is None: return labelled_row([strip], title)
+    if examples is None or n_examples < 1: return labelled_row([strip], title)
     lo, zlo, hi, zhi = extreme_examples(*examples, eig, pc, n_examples)
     title += f'   |   {examples_name} with the lowest (left) and highest (right) scores'
     return labelled_row([(lo, [f'{v:+.1f}σ' for v in zlo]), strip, (hi, [f'{v:+.1f}σ' for v in zhi])], title)

@@ -409,10 +409,10 @@ CPU_LOSS = dict(recon='mse', center_weight=1.0, focal=False, perceptual='none', 
 
 @register_preset('cpu', recipe=dict(lr=1e-3, grad_accum=1, warmup_epochs=0.2, batch_size=32, augment=False, loss=CPU_LOSS))
 def cpu_config() -> VAEConfig:
-    "`tiny` with the eigenfaces path, a free log σ² starting at σ ≈ 0.02 and an image refiner: it starts as pixel PCA and passes it on a CPU."
+    "`tiny` with the eigenfaces path, a free log σ² starting at σ ≈ 0.02, an image refiner and the letterbox masked: it starts as pixel PCA and passes it on a CPU."
     cfg = tiny_config()
     cfg.pca, cfg.head.latent_norm, cfg.head.logvar_bias, cfg.preset = True, False, -8.0, 'cpu'
-    cfg.decoder.refine_channels = 32
+    cfg.decoder.refine_channels, cfg.letterbox = 32, True
     return cfg
 
 def list_presets() -> list[str]:

@@ -54,7 +54,7 @@ class TrainConfig:
     freeze_layers: int | None = None # frozen backbone blocks override
     latent_dim: int | None = None # latent size override
     appearance_dim: int | None = None # appearance code size override (0: one code; ≥ 6: see *The ear VAE*, *Appearance and anatomy*)
-    letterbox: bool | None = None # mask the letterbox out of the code and every loss term (None: the preset's; see *The ear VAE*)
+    letterbox: bool | None = None # mask the letterbox out of the code and every loss term (None: the preset's, on for `cpu`; see *The ear VAE*)
     two_view: bool = True # with an appearance code: rebuild a second photometric view from the first's anatomy code (`AppearanceSwap`)
     pretrained: bool = True # load pretrained backbone weights (False: random init, offline)
     epochs: int = 60

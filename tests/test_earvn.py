@@ -24,6 +24,21 @@ def test_earvn_folder_identities_and_letterbox(earvn_small, tmp_path):
     x, y = ear_dataloaders(tr, va, DataConfig(batch_size=8), device='cpu').one_batch()
     assert x.shape == (8, 3, 128, 128) and x.min() >= -1 and x.max() <= 1
 
+def test_earvn_letterbox_masking(earvn_small, tmp_path):
+    "On real crops the mask finds the bars, they are black, and PCA fit without them reconstructs the picture better."
+    import torch
+    from ear_teacher.core import images_to_tensor
+    from ear_teacher.eigenfaces import letterbox_mask, fit_pixel_pca
+    es = load_ear_set(earvn_small, cfg=DataConfig(cache_dir=str(tmp_path/'cache')))
+    x = images_to_tensor(es.images); pic = letterbox_mask(x)
+    bars = ~pic.expand_as(x)
+    assert (~pic).flatten(1).any(1).float().mean() > 0.5 and (x[bars] == -1).all()
+    assert pic.flatten(1).float().mean(1).min() > 0.1                      # even the narrowest crop keeps its picture
+    err = lambda r: float((((r - x) ** 2) * pic).sum() / pic.expand_as(x).sum())
+    plain, masked = fit_pixel_pca(es.images, 8), fit_pixel_pca(es.images, 8, letterbox=True)
+    with torch.no_grad(): rp, rm = plain(x), masked(x)
+    assert (rm[bars] == -1).all() and err(rm) < err(rp)
+
 def test_earvn_check_data(earvn_small, tmp_path, monkeypatch):
     monkeypatch.setenv('EAR_TEACHER_CACHE', str(tmp_path/'cache'))
     r = check_data(earvn_small)
