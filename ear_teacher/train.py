@@ -32,6 +32,7 @@ from .optim import unwrap, param_groups, resolve_precision, adamw
 from .model import EarVAE, preset_config, preset_recipe, count_parameters
 from .losses import EarVAELoss, LossConfig, TERMS, mean_ssim, psnr_per_image
 from .augment import EarAugment, photometric_config
+from .eigenfaces import letterbox_mask, paste_letterbox
 
 # %% auto #0
 __all__ = ['MAX_WARMUP_FRACTION', 'TrainConfig', 'KLSchedule', 'LinearKL', 'CyclicalKL', 'PSNRGatedKL', 'kl_schedule', 'psnr',
@@ -224,6 +225,8 @@ class AppearanceSwap(Callback):
         if not self.training: return
         x = self.xb[0]
         a, b = self.views(x), self.views(x)
+        if unwrap(self.learn.model).config.letterbox:  # a bar is not photograph: the views keep it black, so the model's pasted bars match B's
+            picture = letterbox_mask(x); a, b = paste_letterbox(a, picture), paste_letterbox(b, picture)
         self.learn.xb, self.learn.yb = ((a, b, True) if self.invariance else (a, b)), (b,)
 
 # %% ../nbs/10_train.ipynb #a7e0b566
