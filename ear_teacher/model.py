@@ -17,16 +17,16 @@ from fastcore.basics import patch
 from .backbone import BackboneConfig, create_backbone
 from .core import atomic_dir, atomic_write_bytes, images_to_tensor, warn_once, CROP_SIZE
 from .hub import EarHubMixin, CONFIG_NAME, CARD_NAME
-from .eigenfaces import PixelPCA, fit_pixel_pca, fill_letterbox, paste_letterbox, picture_mean
+from .eigenfaces import PixelPCA, fit_pixel_pca, fill_letterbox, paste_letterbox, picture_mean, letterbox_mask
 from .augment import EarAugment, photometric_config
 
 # %% auto #0
 __all__ = ['UNIT_RANGE_WARNING', 'PRESETS', 'RECIPES', 'DEFAULT_RECIPE', 'CPU_LOSS', 'SEED_IGNORED_PREFIXES', 'ResidualBlock',
            'SpatialAttention', 'conv_bn_relu', 'up_block', 'HeadConfig', 'DecoderConfig', 'VAEConfig', 'EarEncoder',
            'EarDecoder', 'ImageRefiner', 'colour_statistics', 'normalise_colour', 'denormalise_colour',
-           'AppearanceEncoder', 'EarVAE', 'register_preset', 'seed_config', 'default_config', 'tiny_config',
-           'cpu_config', 'list_presets', 'preset_recipe', 'set_config_field', 'preset_config', 'create_model',
-           'count_parameters', 'model_card', 'read_card_info', 'update_model_card', 'seed_key_to_ours',
+           'view_stable_directions', 'AppearanceEncoder', 'EarVAE', 'register_preset', 'seed_config', 'default_config',
+           'tiny_config', 'cpu_config', 'list_presets', 'preset_recipe', 'set_config_field', 'preset_config',
+           'create_model', 'count_parameters', 'model_card', 'read_card_info', 'update_model_card', 'seed_key_to_ours',
            'load_seed_state_dict']
 
 # %% ../nbs/07_model.ipynb #52bb5dab
@@ -87,6 +87,7 @@ class VAEConfig:
     pca_trainable: bool = False # let the optimiser move the PCA basis (fixed by default: it overfits small sets)
     appearance_dim: int = 0 # size of a separate appearance code (see *Appearance and anatomy*): 0 = one code (the seed's), else ≥ 6
     letterbox: bool = False # mask the letterbox: in-fill its bars before encoding, paste them back on the output (see *The letterbox*)
+    decorrelate: int = 2 # with an appearance code: take out of the anatomy code what its `decorrelate` most view-stable directions predict linearly (0: off; see *Appearance and anatomy*)
     preset: str = 'custom'
 
     @property
@@ -100,7 +101,7 @@ class VAEConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> VAEConfig:
-        d = dict(d)
+        d = {'decorrelate': 0, **d}  # configs written before `decorrelate` existed: their models were saved without it
         sub = dict(backbone=BackboneConfig, head=HeadConfig, decoder=DecoderConfig)
         for k, c in sub.items():
             known = {f.name for f in fields(c)}
@@ -187,6 +188,17 @@ def denormalise_colour(x: torch.Tensor, stats: torch.Tensor) -> torch.Tensor:
     "The inverse of `normalise_colour`: give colour-normalised images the channel means and deviations of `stats`."
     return x * stats[:, 3:6, None, None].exp().to(x.dtype) + stats[:, :3, None, None].to(x.dtype)
 
+def view_stable_directions(a: torch.Tensor, # appearance codes `(N, A)` of N crops
+                           d: torch.Tensor, # differences `(M, A)` of the codes of two photometric views of M crops
+                           k: int, # directions to keep
+                          ) -> torch.Tensor: # `(A, k)`, by decreasing ratio
+    "The `k` directions along which crops' appearance codes vary most relative to how two views of one crop differ (generalised eigenvectors)."
+    p, q = torch.cov(a.double().T), torch.cov(d.double().T)
+    q = q + 1e-9 * q.trace() * torch.eye(len(q), dtype=q.dtype, device=q.device)
+    l = torch.linalg.cholesky(q); li = torch.linalg.inv(l)
+    _, v = torch.linalg.eigh(li @ p @ li.T)                                       # ascending ratios
+    return (li.T @ v[:, -k:].flip(1)).to(a.dtype)
+
 class AppearanceEncoder(nn.Module):
     "Image → appearance code: its 6 colour statistics, then `dim − 6` learned numbers from an 8×8 summary of the normalised image."
     def __init__(self, dim: int, pool: int = 8, hidden: int = 64,
@@ -224,6 +236,10 @@ class EarVAE(nn.Module, EarHubMixin):
         # with the PCA path: orthonormal directions of the PCA scores that photometric views move (`init_pca` fits them)
         if self.appearance is not None and self.pca is not None:
             self.register_buffer('photometric_basis', torch.zeros(c.appearance_dim - 6, c.latent_dim))
+        # with `decorrelate`: the least-squares map from the appearance code (centred) to the anatomy code (`fit_decorrelation`)
+        if self.appearance is not None and c.decorrelate > 0:
+            self.register_buffer('decorrelation_weight', torch.zeros(c.appearance_dim, c.latent_dim))
+            self.register_buffer('decorrelation_centre', torch.zeros(c.appearance_dim))
         # with `letterbox`: what the bars are in-filled with before encoding (the training crops' picture mean, set by `init_pca`)
         if c.letterbox: self.register_buffer('letterbox_fill', torch.zeros(3, c.image_size, c.image_size))
 
@@ -257,7 +273,7 @@ class EarVAE(nn.Module, EarHubMixin):
             a = self.appearance_code(x if appearance_from is None else appearance_from, photometric)
             if self.training: self.track_appearance(a)
             z = torch.cat([z, a], 1)
-        recon = self.decode(z)
+        recon = self.render(z)
         return (recon if picture is None else paste_letterbox(recon, picture), mu, logvar, *other)
 
     def unletterbox(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -310,16 +326,59 @@ class EarVAE(nn.Module, EarHubMixin):
         x = self.unletterbox(x)[0]
         mu, _, photometric = self._posterior_parts(x)
         if self.appearance is None: return mu
-        return torch.cat([mu, self.appearance_code(x, photometric).to(mu.dtype)], 1)
+        a = self.appearance_code(x, photometric).to(mu.dtype)
+        return torch.cat([mu - self.appearance_part(a), a], 1)
+
+    @property
+    def decorrelates(self) -> bool:
+        "Whether `encode` takes out of the anatomy code what the appearance code predicts (`VAEConfig.decorrelate`, with an appearance code)."
+        return hasattr(self, 'decorrelation_weight')
+
+    def appearance_part(self, a: torch.Tensor) -> torch.Tensor:
+        "What appearance codes `a` predict of the anatomy code `(B, latent_dim)` (with `decorrelate`; zeros without): `encode` takes it out, `decode` puts it back."
+        if not self.decorrelates: return a.new_zeros(len(a), self.config.latent_dim)
+        return ((a.float() - self.decorrelation_centre) @ self.decorrelation_weight).to(a.dtype)
+
+    @torch.no_grad()
+    def fit_decorrelation(self, images, # uint8 `(N, S, S, 3)` training crops
+                          max_images: int = 4096, seed: int = 0, batch_size: int = 256):
+        "Fit `decorrelation_weight`: the least-squares map to the anatomy code from the appearance code's `decorrelate` most view-stable directions, over `images`."
+        if not self.decorrelates: raise ValueError("this model has no decorrelation (it needs appearance_dim > 0 and decorrelate > 0)")
+        if len(images) > max_images: images = images[np.sort(np.random.default_rng(seed).permutation(len(images))[:max_images])]
+        was, dev = self.training, self.decorrelation_weight.device
+        self.eval(); self.decorrelation_weight.zero_()
+        batches = [images_to_tensor(images[i:i+batch_size]).to(dev) for i in range(0, len(images), batch_size)]
+        anatomy, a = self.split_code(torch.cat([self.encode(x).float() for x in batches]))
+        views = EarAugment(photometric_config())
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            va, vb = [torch.cat([self.encode(self.photometric_view(x, views)).float() for x in batches[:8]])[:, self.config.latent_dim:] for _ in 'ab']
+        self.train(was)
+        u = view_stable_directions(a, va - vb, self.config.decorrelate)             # (A, k)
+        s = (a - a.mean(0)) @ u
+        w = torch.linalg.lstsq(s.double(), (anatomy - anatomy.mean(0)).double()).solution.float()   # (k, latent_dim)
+        self.decorrelation_weight.copy_(u @ w); self.decorrelation_centre.copy_(a.mean(0))
+        return self
+
+    def photometric_view(self, x: torch.Tensor, views: nn.Module) -> torch.Tensor:
+        "A random photometric view of `x` (`views`), its letterbox bars kept black when the model masks them."
+        v = views(x)
+        return paste_letterbox(v, letterbox_mask(x)) if self.config.letterbox else v
 
     def split_code(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         "Full codes → (anatomy `(B, latent_dim)`, appearance `(B, appearance_dim)`, empty without a split)."
         return z[:, :self.config.latent_dim], z[:, self.config.latent_dim:]
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        "Full codes `(B, code_dim)` → images in [-1, 1]: the decoder's (plus the PCA image), coloured by the appearance code, then refined."
+        "Full codes `(B, code_dim)` (as `encode` gives them) → images in [-1, 1]."
         if z.ndim != 2 or z.shape[1] != self.config.code_dim:
             raise ValueError(f"expected codes (B, {self.config.code_dim}), got {tuple(z.shape)}")
+        if self.appearance is None: return self.render(z)
+        anatomy, appearance = self.split_code(z)
+        return self.render(torch.cat([anatomy + self.appearance_part(appearance), appearance], 1))
+
+    def render(self, z: torch.Tensor) -> torch.Tensor:
+        "Codes with the posterior's own anatomy part (nothing taken out) → images: the decoder's (plus the PCA image), coloured by the appearance code, then refined."
         anatomy, appearance = self.split_code(z)
         img = self.decoder(z)
         if self._photometric is not None: anatomy = anatomy + appearance[:, 6:].float() @ self._photometric  # the full PCA scores
@@ -343,6 +402,7 @@ class EarVAE(nn.Module, EarHubMixin):
         dev = self.pca.mean.device
         for name in ('mean', 'scale', 'basis'): getattr(self.pca, name).data.copy_(getattr(fitted, name).to(dev))
         if self._photometric is not None: self._photometric.copy_(self.fit_photometric_basis(subset[:2000], seed).to(dev))
+        if self.decorrelates: self.fit_decorrelation(subset, seed=seed)
         return self
 
     @torch.no_grad()
@@ -471,7 +531,7 @@ def _arch_rows(config: VAEConfig) -> dict:
     b = config.backbone
     return dict(preset=config.preset, backbone=f"{b.kind} `{b.name}`", resolution=b.resolution, frozen_blocks=b.freeze_layers,
                 pixel_normalisation=b.pixel_norm, latent_dim=config.latent_dim, appearance_dim=config.appearance_dim,
-                letterbox_masked=config.letterbox, image_size=config.image_size)
+                letterbox_masked=config.letterbox, anatomy_decorrelated=config.decorrelate if config.appearance_dim else 0, image_size=config.image_size)
 
 @patch
 def hub_config(self: EarVAE) -> dict: return self.config.to_dict()

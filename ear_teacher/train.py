@@ -37,9 +37,9 @@ from .eigenfaces import letterbox_mask, paste_letterbox
 # %% auto #0
 __all__ = ['MAX_WARMUP_FRACTION', 'TrainConfig', 'KLSchedule', 'LinearKL', 'CyclicalKL', 'PSNRGatedKL', 'kl_schedule', 'psnr',
            'ssim', 'global_epoch', 'KLScheduleCallback', 'LossTermsCallback', 'EpochMetricsCallback', 'CollapseWarning',
-           'mean_image', 'LatentDiagnostics', 'AppearanceSwap', 'HistoryCallback', 'tensorboard_callback',
-           'ReconGridCallback', 'flatten_state', 'unflatten_state', 'save_state', 'load_state', 'rng_states',
-           'set_rng_states', 'CheckpointCallback', 'lr_schedule', 'OffsetScheduler', 'NonFiniteGuard',
+           'mean_image', 'LatentDiagnostics', 'AppearanceSwap', 'Decorrelation', 'HistoryCallback',
+           'tensorboard_callback', 'ReconGridCallback', 'flatten_state', 'unflatten_state', 'save_state', 'load_state',
+           'rng_states', 'set_rng_states', 'CheckpointCallback', 'lr_schedule', 'OffsetScheduler', 'NonFiniteGuard',
            'EpochGradAccumulation', 'dist_info', 'is_main_process', 'setup_distributed', 'shard', 'parameter_checksum',
            'plot_history', 'with_recipe', 'recipe_loss', 'build_model', 'ear_learner', 'TrainResult',
            'non_default_settings', 'training_data', 'train']
@@ -228,6 +228,14 @@ class AppearanceSwap(Callback):
         if unwrap(self.learn.model).config.letterbox:  # a bar is not photograph: the views keep it black, so the model's pasted bars match B's
             picture = letterbox_mask(x); a, b = paste_letterbox(a, picture), paste_letterbox(b, picture)
         self.learn.xb, self.learn.yb = ((a, b, True) if self.invariance else (a, b)), (b,)
+
+# %% ../nbs/10_train.ipynb #65362316
+class Decorrelation(Callback):
+    "After every epoch, before the checkpoint is written: refit the model's decorrelation map on `images` (`EarVAE.fit_decorrelation`)."
+    order = 55
+    def __init__(self, images: np.ndarray, # uint8 training crops `(N, S, S, 3)` (up to 4,096 of them are used)
+                 seed: int = 0): store_attr()
+    def after_epoch(self): unwrap(self.learn.model).fit_decorrelation(self.images, seed=self.seed)
 
 # %% ../nbs/10_train.ipynb #a7e0b566
 class HistoryCallback(Callback):
@@ -543,6 +551,7 @@ def train(cfg: TrainConfig = None, loss_cfg: LossConfig = None, data_cfg=None, s
            LatentDiagnostics(mean_image(train_set.images)), ckpt]
     if model.appearance is not None and cfg.two_view:
         cbs.append(AppearanceSwap(EarAugment(photometric_config(data_cfg.aug)), invariance=loss_cfg.invariance_weight > 0))
+    if model.decorrelates: cbs.append(Decorrelation(train_set.images, cfg.seed))
     if is_main_process(): cbs += [history, ReconGridCallback(log_dir), tensorboard_callback(log_dir/'tensorboard')]
     quiet = quiet or not is_main_process()
     if not quiet: _announce(cfg, loss_cfg, data_cfg, model, save_dir, log_dir, learn.precision, start)
