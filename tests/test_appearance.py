@@ -23,6 +23,9 @@ def test_split_checkpoint_records_the_split(split_run):
     m = EarVAE.from_pretrained(tmp/'run'/'best')
     assert (m.config.appearance_dim, m.config.code_dim) == (8, 136) and m.appearance is not None
     assert '| appearance dim | 8 |' in (tmp/'run'/'best'/'README.md').read_text()
+    # the decorrelation map is fitted and saved with the weights
+    assert m.config.decorrelate == 2 and m.decorrelates and m.decorrelation_weight.abs().sum() > 0
+    assert '| anatomy decorrelated | 2 |' in (tmp/'run'/'best'/'README.md').read_text()
 
 def test_evaluate_and_eigenears_understand_it(split_run, monkeypatch, capsys):
     "The two commands in this process (`main`), on the checkpoint the training subprocess wrote."
