@@ -24,10 +24,10 @@ from .augment import EarAugment, photometric_config
 __all__ = ['UNIT_RANGE_WARNING', 'PRESETS', 'RECIPES', 'DEFAULT_RECIPE', 'CPU_LOSS', 'SEED_IGNORED_PREFIXES', 'ResidualBlock',
            'SpatialAttention', 'conv_bn_relu', 'up_block', 'HeadConfig', 'DecoderConfig', 'VAEConfig', 'EarEncoder',
            'EarDecoder', 'ImageRefiner', 'colour_statistics', 'normalise_colour', 'denormalise_colour',
-           'view_stable_directions', 'AppearanceEncoder', 'EarVAE', 'register_preset', 'seed_config', 'default_config',
-           'tiny_config', 'cpu_config', 'list_presets', 'preset_recipe', 'set_config_field', 'preset_config',
-           'create_model', 'count_parameters', 'model_card', 'read_card_info', 'update_model_card', 'seed_key_to_ours',
-           'load_seed_state_dict']
+           'photometric_view', 'view_stable_directions', 'AppearanceEncoder', 'EarVAE', 'register_preset',
+           'seed_config', 'default_config', 'tiny_config', 'cpu_config', 'list_presets', 'preset_recipe',
+           'set_config_field', 'preset_config', 'create_model', 'count_parameters', 'model_card', 'read_card_info',
+           'update_model_card', 'seed_key_to_ours', 'load_seed_state_dict']
 
 # %% ../nbs/07_model.ipynb #52bb5dab
 class ResidualBlock(nn.Module):
@@ -187,6 +187,14 @@ def normalise_colour(x: torch.Tensor, stats: torch.Tensor) -> torch.Tensor:
 def denormalise_colour(x: torch.Tensor, stats: torch.Tensor) -> torch.Tensor:
     "The inverse of `normalise_colour`: give colour-normalised images the channel means and deviations of `stats`."
     return x * stats[:, 3:6, None, None].exp().to(x.dtype) + stats[:, :3, None, None].to(x.dtype)
+
+def photometric_view(x: torch.Tensor, # images in [-1, 1]
+                     views: nn.Module, # random photometric changes, e.g. `EarAugment(photometric_config())`
+                     letterbox: bool = False, # keep `x`'s letterbox bars black (a bar is not photograph)
+                    ) -> torch.Tensor:
+    "A random photometric view of `x`, its letterbox bars kept black with `letterbox`."
+    v = views(x)
+    return paste_letterbox(v, letterbox_mask(x)) if letterbox else v
 
 def view_stable_directions(a: torch.Tensor, # appearance codes `(N, A)` of N crops
                            d: torch.Tensor, # differences `(M, A)` of the codes of two photometric views of M crops
@@ -352,18 +360,14 @@ class EarVAE(nn.Module, EarHubMixin):
         views = EarAugment(photometric_config())
         with torch.random.fork_rng():
             torch.manual_seed(seed)
-            va, vb = [torch.cat([self.encode(self.photometric_view(x, views)).float() for x in batches[:8]])[:, self.config.latent_dim:] for _ in 'ab']
+            look = lambda x: self.appearance_code(self.unletterbox(photometric_view(x, views, self.config.letterbox))[0]).float()
+            va, vb = [torch.cat([look(x) for x in batches[:8]]) for _ in 'ab']   # appearance codes only: no backbone pass
         self.train(was)
         u = view_stable_directions(a, va - vb, self.config.decorrelate)             # (A, k)
         s = (a - a.mean(0)) @ u
         w = torch.linalg.lstsq(s.double(), (anatomy - anatomy.mean(0)).double()).solution.float()   # (k, latent_dim)
         self.decorrelation_weight.copy_(u @ w); self.decorrelation_centre.copy_(a.mean(0))
         return self
-
-    def photometric_view(self, x: torch.Tensor, views: nn.Module) -> torch.Tensor:
-        "A random photometric view of `x` (`views`), its letterbox bars kept black when the model masks them."
-        v = views(x)
-        return paste_letterbox(v, letterbox_mask(x)) if self.config.letterbox else v
 
     def split_code(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         "Full codes → (anatomy `(B, latent_dim)`, appearance `(B, appearance_dim)`, empty without a split)."
@@ -373,7 +377,6 @@ class EarVAE(nn.Module, EarHubMixin):
         "Full codes `(B, code_dim)` (as `encode` gives them) → images in [-1, 1]."
         if z.ndim != 2 or z.shape[1] != self.config.code_dim:
             raise ValueError(f"expected codes (B, {self.config.code_dim}), got {tuple(z.shape)}")
-        if self.appearance is None: return self.render(z)
         anatomy, appearance = self.split_code(z)
         return self.render(torch.cat([anatomy + self.appearance_part(appearance), appearance], 1))
 

@@ -29,10 +29,9 @@ with known_import_warnings():
     from fastai.torch_core import set_seed
 from .core import atomic_dir, default_device, image_grid, save_png, tensor_to_images
 from .optim import unwrap, param_groups, resolve_precision, adamw
-from .model import EarVAE, preset_config, preset_recipe, count_parameters
+from .model import EarVAE, preset_config, preset_recipe, count_parameters, photometric_view
 from .losses import EarVAELoss, LossConfig, TERMS, mean_ssim, psnr_per_image
 from .augment import EarAugment, photometric_config
-from .eigenfaces import letterbox_mask, paste_letterbox
 
 # %% auto #0
 __all__ = ['MAX_WARMUP_FRACTION', 'TrainConfig', 'KLSchedule', 'LinearKL', 'CyclicalKL', 'PSNRGatedKL', 'kl_schedule', 'psnr',
@@ -224,9 +223,8 @@ class AppearanceSwap(Callback):
     def before_batch(self):
         if not self.training: return
         x = self.xb[0]
-        a, b = self.views(x), self.views(x)
-        if unwrap(self.learn.model).config.letterbox:  # a bar is not photograph: the views keep it black, so the model's pasted bars match B's
-            picture = letterbox_mask(x); a, b = paste_letterbox(a, picture), paste_letterbox(b, picture)
+        letterbox = unwrap(self.learn.model).config.letterbox  # the views keep the bars black, so the model's pasted bars match B's
+        a, b = photometric_view(x, self.views, letterbox), photometric_view(x, self.views, letterbox)
         self.learn.xb, self.learn.yb = ((a, b, True) if self.invariance else (a, b)), (b,)
 
 # %% ../nbs/10_train.ipynb #65362316
