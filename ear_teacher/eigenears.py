@@ -24,9 +24,9 @@ __all__ = ['STRUCTURAL', 'PHOTOMETRIC_STATS', 'VARIANCE_HELP', 'ANATOMY_HELP', '
            'decode_codes', 'component_codes', 'labelled_row', 'extreme_examples', 'eigenear_strip', 'eval_set_name',
            'sweep_alphas', 'eigenear_gif', 'stack_rows', 'component_rows', 'summary_sheet', 'write_pictures',
            'factor_groups', 'factor_correlations', 'group_shares', 'probe_r2', 'AnatomyReport', 'anatomy_score',
-           'plot_anatomy', 'image_statistics', 'photometric_share', 'load_eval_images', 'eval_set_line',
-           'code_variance_line', 'write_csv', 'write_anatomy', 'run_eigenears', 'EigenExplorer', 'explore',
-           'time_explorer_update']
+           'plot_anatomy', 'pixel_pca_codes', 'image_statistics', 'photometric_share', 'load_eval_images',
+           'eval_set_line', 'code_variance_line', 'write_csv', 'write_anatomy', 'run_eigenears', 'EigenExplorer',
+           'explore', 'time_explorer_update']
 
 # %% ../nbs/12_eigenears.ipynb #12e9f3bd
 @dataclass
@@ -364,6 +364,7 @@ class AnatomyReport:
     probe: pd.Series # held-out ridge R² per factor
     explained: np.ndarray # explained-variance ratio of the k PCs (the weights)
     groups: dict # group → factor names used
+    baseline_probe: pd.Series | None = None # the same probe on eigenfaces of the same ears (`pixel_pca_codes`), when measured
 
     @property
     def group_summary(self) -> pd.Series:
@@ -380,6 +381,10 @@ class AnatomyReport:
         "Correlations with each PC's explained ratio and group shares appended."
         return pd.concat([self.correlations, self.shares.add_prefix('share_')], axis=1).assign(explained=self.explained)
 
+    def probe_table(self) -> pd.DataFrame:
+        "The probe's R² per factor: the code's, beside eigenfaces' (`pixel_pca`) when measured."
+        return pd.DataFrame({'code': self.probe} | ({} if self.baseline_probe is None else {'pixel_pca': self.baseline_probe}))
+
     def summary_line(self) -> str:
         "The printed summary: `anatomy_summary` and the weighted share of every group."
         gs = ', '.join(f'{g} {v:.2f}' for g, v in self.group_summary.items())
@@ -392,6 +397,7 @@ def anatomy_score(mu: np.ndarray, # codes `(N, D)` of synthetic ears
                   k: int = 5, # leading components to score
                   groups: dict | None = None, # group → factor names (default `ear_teacher.synth.FACTOR_GROUPS`)
                   seed: int = 0, # seed of the probe's held-out split
+                  baseline: np.ndarray | None = None, # codes of the same ears to probe beside `mu`, e.g. `pixel_pca_codes`
                  ) -> AnatomyReport:
     "Correlations, linear-probe R² and the anatomy summary of the first `k` eigenears against the generator factors."
     groups = factor_groups(factors_df.reset_index(drop=True), groups)
@@ -399,7 +405,9 @@ def anatomy_score(mu: np.ndarray, # codes `(N, D)` of synthetic ears
     if not cols: raise ValueError(f"no usable factor columns: {list(factors_df.columns)} vs groups {groups}")
     k = min(k, eig.n_components); f = factors_df.reset_index(drop=True)
     corr = factor_correlations(eig.scores(mu)[:, :k], f, cols)
-    return AnatomyReport(corr, group_shares(corr, groups), probe_r2(eig.anatomy_part(mu), f, cols, seed), np.asarray(eig.explained_ratio[:k]), groups)
+    probe = lambda codes: probe_r2(codes, f, cols, seed)
+    return AnatomyReport(corr, group_shares(corr, groups), probe(eig.anatomy_part(mu)), np.asarray(eig.explained_ratio[:k]), groups,
+                         None if baseline is None else probe(baseline))
 
 def plot_anatomy(report: AnatomyReport, path: str | Path | None = None) -> Figure:
     "Heat map of PC × factor correlations, factors grouped and coloured by group; optionally saved as PNG."
@@ -419,6 +427,18 @@ def plot_anatomy(report: AnatomyReport, path: str | Path | None = None) -> Figur
     fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02)
     if path is not None: atomic_write_bytes(path, figure_png(fig))
     return fig
+
+# %% ../nbs/12_eigenears.ipynb #865c94c1
+@torch.no_grad()
+def pixel_pca_codes(images: np.ndarray, # uint8 crops `(N, S, S, 3)`
+                    k: int, # components (the code's size)
+                    letterbox: bool = False, # mask the letterbox as a masking model does (`PixelPCA`)
+                    batch_size: int = 256,
+                   ) -> np.ndarray: # float32 scores `(N, k)`
+    "Eigenfaces' codes of `images`, the PCA fit on the same crops: the linear reference for the anatomy probe."
+    from ear_teacher.eigenfaces import fit_pixel_pca
+    pca = fit_pixel_pca(images, k, letterbox=letterbox)
+    return torch.cat([pca.encode(images_to_tensor(images[i:i+batch_size])) for i in range(0, len(images), batch_size)]).numpy()
 
 # %% ../nbs/12_eigenears.ipynb #d146eeae
 PHOTOMETRIC_STATS = ('lum_mean', 'lum_std', 'r_mean', 'g_mean', 'b_mean', 'pad_frac', 'border_r', 'border_g', 'border_b')
@@ -481,7 +501,8 @@ VARIANCE_HELP = ("variance: one row per principal component; ratio = its share o
 ANATOMY_HELP = ("anatomy: rows are the leading PCs; each factor column is the correlation r of the PC's scores with that generator "
                 "factor (|r| near 1: the PC follows it); share_* = the PC's squared correlations per factor group; explained = its variance ratio")
 PROBE_HELP = ("probe: held-out R² of a linear map from the code (the anatomy code, when the model has an appearance code) to each "
-              "factor (1: the code holds the factor exactly, 0: not at all)")
+              "factor (1: the code holds the factor exactly, 0: not at all); row pixel_pca: the same probe on eigenfaces of the same ears "
+              "with as many components, the linear reference")
 
 def code_variance_line(eig: Eigenears, mu: np.ndarray) -> str:
     "With an appearance code: each code's size and total variance, and what the PCA spans."
@@ -497,7 +518,7 @@ def write_anatomy(report: AnatomyReport, out: str | Path):
     "Write `anatomy.csv` (correlations, shares, explained), `probe.csv` and the heat map `anatomy.png`."
     out = Path(out)
     write_csv(report.table(), out/'anatomy.csv', index_label='component')
-    write_csv(report.probe.to_frame(), out/'probe.csv', index_label='factor')
+    write_csv(report.probe_table(), out/'probe.csv', index_label='factor')
     plot_anatomy(report, out/'anatomy.png')
 
 def run_eigenears(cfg: EigenConfig, # what to analyse and where to write
@@ -517,10 +538,11 @@ def run_eigenears(cfg: EigenConfig, # what to analyse and where to write
     write_pictures(model, eig, out, (images, eig.scores(mu)), cfg)
     report = None
     if cfg.data is None and labels is not None:
-        report = anatomy_score(mu, labels.iloc[kept], eig, cfg.k_anatomy, seed=cfg.seed)
+        eigenfaces = pixel_pca_codes(images, eig.anatomy_part(mu).shape[1], model.config.letterbox)
+        report = anatomy_score(mu, labels.iloc[kept], eig, cfg.k_anatomy, seed=cfg.seed, baseline=eigenfaces)
         write_anatomy(report, out)
         print(ANATOMY_HELP); print(report.table().round(2).to_string())
-        print(PROBE_HELP); print(report.probe.round(3).to_frame().T.to_string())
+        print(PROBE_HELP); print(report.probe_table().round(3).T.to_string())
         print(report.summary_line())
     k = min(5, eig.n_components)
     share, r2 = photometric_share(eig.scores(mu)[:, :k], image_statistics(images), eig.variances[:k], seed=cfg.seed)
