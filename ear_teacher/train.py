@@ -54,6 +54,7 @@ class TrainConfig:
     freeze_layers: int | None = None # frozen backbone blocks override
     latent_dim: int | None = None # latent size override
     appearance_dim: int | None = None # appearance code size override (0: one code; ≥ 6: see *The ear VAE*, *Appearance and anatomy*)
+    decorrelate: int | None = None # with an appearance code: its view-stable directions whose prediction leaves the anatomy code (None: the preset's, 2; 0: off)
     letterbox: bool | None = None # mask the letterbox out of the code and every loss term (None: the preset's, on for `cpu`; see *The ear VAE*)
     two_view: bool = True # with an appearance code: rebuild a second photometric view from the first's anatomy code (`AppearanceSwap`)
     pretrained: bool = True # load pretrained backbone weights (False: random init, offline)
@@ -470,7 +471,7 @@ def build_model(cfg: TrainConfig, image_size: int) -> EarVAE:
     "The `EarVAE` that `cfg` asks for, with the decoder sized for `image_size` images."
     mcfg = preset_config(cfg.preset, kind=cfg.backbone, name=cfg.backbone_name, resolution=cfg.resolution,
                          freeze_layers=cfg.freeze_layers, latent_dim=cfg.latent_dim, appearance_dim=cfg.appearance_dim,
-                         letterbox=cfg.letterbox, image_size=image_size)
+                         decorrelate=cfg.decorrelate, letterbox=cfg.letterbox, image_size=image_size)
     return EarVAE(mcfg, pretrained=cfg.pretrained and mcfg.backbone.name != 'tiny')
 
 def ear_learner(model: EarVAE, dls, cfg: TrainConfig, loss_cfg: LossConfig, device: torch.device) -> Learner:
