@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw, ImageFont
 import ipywidgets as widgets
 from matplotlib.figure import Figure
 from .core import images_to_tensor, tensor_to_images, save_png, atomic_write_bytes, default_device, model_device, png_bytes, LUMA
+from .eigenfaces import fit_pixel_pca
 from .model import EarVAE, update_model_card
 
 # %% auto #0
@@ -436,7 +437,6 @@ def pixel_pca_codes(images: np.ndarray, # uint8 crops `(N, S, S, 3)`
                     batch_size: int = 256,
                    ) -> np.ndarray: # float32 scores `(N, k)`
     "Eigenfaces' codes of `images`, the PCA fit on the same crops: the linear reference for the anatomy probe."
-    from ear_teacher.eigenfaces import fit_pixel_pca
     pca = fit_pixel_pca(images, k, letterbox=letterbox)
     return torch.cat([pca.encode(images_to_tensor(images[i:i+batch_size])) for i in range(0, len(images), batch_size)]).numpy()
 
