@@ -29,11 +29,11 @@ from .synth import make_synthetic_ears
 __all__ = ['IMAGE_EXTS', 'SOURCES', 'CACHE_VERSION', 'DataConfig', 'BadInputError', 'SkipReport', 'EarRecord', 'EarSet',
            'Letterbox', 'letterbox_box', 'SkipImage', 'to_rgb', 'load_rgb', 'crop_image', 'crop_record', 'load_image',
            'preprocess', 'postprocess', 'read_seed_metadata', 'records_from_npy', 'records_from_coco',
-           'landmark_columns', 'records_from_csv', 'read_pts', 'files_below', 'glob_escape', 'records_from_pts',
-           'records_from_folder', 'detect_source', 'source_records', 'default_cache_dir', 'cache_key', 'mark_used',
-           'prune_crop_caches', 'cached_crops', 'synthetic_ear_set', 'load_ear_set', 'split_indices', 'split_ear_set',
-           'EarImages', 'EarBatch', 'keep_freed_memory', 'EarDataLoader', 'ear_dataloaders', 'show_batch', 'ear_data',
-           'check_data', 'bench_data_pipeline']
+           'landmark_columns', 'records_from_csv', 'read_pts', 'walk_files', 'files_below', 'glob_escape',
+           'records_from_pts', 'records_from_folder', 'detect_source', 'source_records', 'default_cache_dir',
+           'cache_key', 'mark_used', 'prune_crop_caches', 'cached_crops', 'synthetic_ear_set', 'load_ear_set',
+           'split_indices', 'split_ear_set', 'EarImages', 'EarBatch', 'keep_freed_memory', 'EarDataLoader',
+           'ear_dataloaders', 'show_batch', 'ear_data', 'check_data', 'bench_data_pipeline']
 
 # %% ../nbs/02_data.ipynb #a4b6540b
 @dataclass
@@ -386,13 +386,16 @@ def _identity_of(p: Path, folder: Path) -> str | None:
     parts = p.relative_to(folder).parts
     return parts[0] if len(parts) > 1 else None
 
-def files_below(folder: Path) -> list[Path]:
-    "Every file below `folder`, sorted, following links to folders; each real folder is read once, so a link loop ends."
-    seen, files = set(), []
+def walk_files(folder: Path):
+    "Yield every file below `folder`, following links to folders; each real folder is read once, so a link loop ends."
+    seen = set()
     for d, subdirs, names in os.walk(folder, followlinks=True):
         if os.path.realpath(d) in seen: subdirs.clear(); continue
-        seen.add(os.path.realpath(d)); files += [Path(d)/n for n in names]
-    return sorted(files)
+        seen.add(os.path.realpath(d)); yield from (Path(d)/n for n in names)
+
+def files_below(folder: Path) -> list[Path]:
+    "`walk_files`, sorted."
+    return sorted(walk_files(folder))
 
 def _image_beside(p: Path) -> Path | None:
     "An image file with the same stem as `p` in the same folder."
@@ -435,7 +438,7 @@ def detect_source(path) -> str:
     p = Path(path)
     if not p.exists(): raise FileNotFoundError(f"data source {p} does not exist (give a folder of images, a .json/.csv/.npy "
                                                "annotation file, a folder of .pts files, or 'synthetic')")
-    if p.is_dir(): return 'pts' if any(q.suffix == '.pts' for q in files_below(p)) else 'folder'
+    if p.is_dir(): return 'pts' if any(q.suffix == '.pts' for q in walk_files(p)) else 'folder'  # stops at the first
     kind = {'.npy': 'npy', '.json': 'coco', '.csv': 'csv'}.get(p.suffix.lower())
     if kind is None: raise BadInputError(f"{p}: unknown data source type {p.suffix!r} (expected .npy, .json, .csv or a folder)")
     return kind

@@ -538,7 +538,7 @@ def run_eigenears(cfg: EigenConfig, # what to analyse and where to write
     write_pictures(model, eig, out, (images, eig.scores(mu)), cfg)
     report = None
     if cfg.data is None and labels is not None:
-        eigenfaces = pixel_pca_codes(images, eig.anatomy_part(mu).shape[1], model.config.letterbox)
+        eigenfaces = pixel_pca_codes(images, model.config.latent_dim, model.config.letterbox)
         report = anatomy_score(mu, labels.iloc[kept], eig, cfg.k_anatomy, seed=cfg.seed, baseline=eigenfaces)
         write_anatomy(report, out)
         print(ANATOMY_HELP); print(report.table().round(2).to_string())
