@@ -73,16 +73,16 @@ def ensure_eigenears(model, # the VAE
     stale = stamp is not None and stamp_file.exists() and json.loads(stamp_file.read_text()) != stamp
     if path.exists() and not stale:
         eig = load_eigenears(path)
-        if eig.latent_dim != d or eig.appearance_dim != model.config.appearance_dim:
+        if eig.latent_dim != d or eig.appearance_dim != model.config.nuisance_dim:
             raise ValueError(f"{path}: eigenears of a {eig.latent_dim}-d code ({eig.appearance_dim} appearance), but the checkpoint's "
-                             f"code is {d}-d ({model.config.appearance_dim} appearance); "
+                             f"code is {d}-d ({model.config.nuisance_dim} appearance and pose); "
                              "point --eigenears elsewhere or delete the file")
         return eig
     why = 'of an older checkpoint' if stale else 'none yet'
     print(f"eigenears at {path}: {why}; computing them from {len(images)} ears", flush=True)
     mus = [encode_images(model, images[i:i+batch_size], batch_size)[0]
            for i in progress_bar(range(0, len(images), batch_size), display=display)]
-    eig = fit_eigenears(np.concatenate(mus), n_components, model.config.appearance_dim)
+    eig = fit_eigenears(np.concatenate(mus), n_components, model.config.nuisance_dim)
     eig.save(path)
     if stamp is not None: write_json(stamp_file, stamp)
     return eig

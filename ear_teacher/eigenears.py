@@ -504,11 +504,14 @@ PROBE_HELP = ("probe: held-out R² of a linear map from the code (the anatomy co
               "factor (1: the code holds the factor exactly, 0: not at all); row pixel_pca: the same probe on eigenfaces of the same ears "
               "with as many components, the linear reference")
 
-def code_variance_line(eig: Eigenears, mu: np.ndarray) -> str:
-    "With an appearance code: each code's size and total variance, and what the PCA spans."
+def code_variance_line(eig: Eigenears, mu: np.ndarray,
+                       pose: bool = False, # the code ends in a pose code (`VAEConfig.pose`)
+                      ) -> str:
+    "With an appearance (or pose) code: each code's size and total variance, and what the PCA spans."
     a = eig.anatomy_part(mu); p = np.asarray(mu)[:, a.shape[1]:]
-    return (f"codes: anatomy {a.shape[1]} entries, total variance {a.var(0).sum():.3f}; appearance {p.shape[1]} entries, total "
-            f"variance {p.var(0).sum():.3f} (the PCA spans the anatomy code; strips decode with the mean appearance)")
+    rest = 'appearance and pose' if pose else 'appearance'
+    return (f"codes: anatomy {a.shape[1]} entries, total variance {a.var(0).sum():.3f}; {rest} {p.shape[1]} entries, total "
+            f"variance {p.var(0).sum():.3f} (the PCA spans the anatomy code; strips decode with the mean {rest})")
 
 def write_csv(df: pd.DataFrame, path: str | Path, **kwargs) -> Path:
     "Write a DataFrame as CSV (atomically)."
@@ -530,11 +533,11 @@ def run_eigenears(cfg: EigenConfig, # what to analyse and where to write
     model.to(default_device(cfg.device)).eval()
     images, labels = load_eval_images(cfg, model.config.image_size)
     mu, kept = encode_images(model, images, cfg.batch_size); images = images[kept]
-    eig = fit_eigenears(mu, cfg.n_components, model.config.appearance_dim); eig.save(out/'pca.npz')
+    eig = fit_eigenears(mu, cfg.n_components, model.config.nuisance_dim); eig.save(out/'pca.npz')
     table = variance_table(eig); write_csv(table, out/'variance.csv', index=False); plot_variance(eig, out/'variance.png')
     print(eval_set_line(cfg, len(mu)))
     print(VARIANCE_HELP); print(table.to_string(index=False, float_format=lambda v: f'{v:.4f}'))
-    if eig.appearance_dim: print(code_variance_line(eig, mu))
+    if eig.appearance_dim: print(code_variance_line(eig, mu, model.config.pose))
     write_pictures(model, eig, out, (images, eig.scores(mu)), cfg)
     report = None
     if cfg.data is None and labels is not None:

@@ -15,10 +15,11 @@ from torch import nn
 import torch.nn.functional as F
 from fastcore.basics import patch
 from .backbone import BackboneConfig, create_backbone
-from .core import atomic_dir, atomic_write_bytes, images_to_tensor, warn_once, CROP_SIZE
+from .core import atomic_dir, atomic_write_bytes, images_to_tensor, tensor_to_images, warn_once, CROP_SIZE
 from .hub import EarHubMixin, CONFIG_NAME, CARD_NAME
 from .eigenfaces import PixelPCA, fit_pixel_pca, fill_letterbox, paste_letterbox, picture_mean, letterbox_mask
 from .augment import EarAugment, photometric_config
+from .pose import PoseCanonicaliser, PoseConfig, POSE_DIM, fit_canonicaliser
 
 # %% auto #0
 __all__ = ['UNIT_RANGE_WARNING', 'PRESETS', 'RECIPES', 'DEFAULT_RECIPE', 'CPU_LOSS', 'SEED_IGNORED_PREFIXES', 'ResidualBlock',
@@ -88,21 +89,31 @@ class VAEConfig:
     appearance_dim: int = 0 # size of a separate appearance code (see *Appearance and anatomy*): 0 = one code (the seed's), else ≥ 6
     letterbox: bool = False # mask the letterbox: in-fill its bars before encoding, paste them back on the output (see *The letterbox*)
     decorrelate: int = 2 # with an appearance code: take out of the anatomy code what its `decorrelate` most view-stable directions predict linearly (0: off; see *Appearance and anatomy*)
+    pose: bool = False # a pose canonicaliser (see *Taking the pose out*): encode and decode in a canonical frame, a 4-number pose code at the code's end
+    canonicaliser: PoseConfig = field(default_factory=PoseConfig) # its ranges and fitting (used with `pose`)
     preset: str = 'custom'
 
     @property
     def image_size(self) -> int: return self.decoder.image_size
     @property
+    def pose_dim(self) -> int:
+        "Length of the pose code: 4 with `pose`, else 0."
+        return POSE_DIM if self.pose else 0
+    @property
+    def nuisance_dim(self) -> int:
+        "Entries of a full code after the anatomy (or single) code: the appearance code, then the pose code (how an ear is lit and posed, not its shape)."
+        return self.appearance_dim + self.pose_dim
+    @property
     def code_dim(self) -> int:
-        "Length of a full code: the `latent_dim` anatomy (or single) code plus the appearance code."
-        return self.latent_dim + self.appearance_dim
+        "Length of a full code: the `latent_dim` anatomy (or single) code, the appearance code, the pose code."
+        return self.latent_dim + self.nuisance_dim
 
     def to_dict(self) -> dict: return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> VAEConfig:
         d = {'decorrelate': 0, **d}  # configs written before `decorrelate` existed: their models were saved without it
-        sub = dict(backbone=BackboneConfig, head=HeadConfig, decoder=DecoderConfig)
+        sub = dict(backbone=BackboneConfig, head=HeadConfig, decoder=DecoderConfig, canonicaliser=PoseConfig)
         for k, c in sub.items():
             known = {f.name for f in fields(c)}
             d[k] = c(**{n: (tuple(v) if isinstance(v, list) and n != 'arch' else v) for n, v in d.get(k, {}).items() if n in known})
@@ -141,13 +152,13 @@ class EarEncoder(nn.Module):
 
 # %% ../nbs/07_model.ipynb #92649b59
 class EarDecoder(nn.Module):
-    "Full code → `fc` → 4 up-blocks → `deconv5` → tanh image in [-1, 1] (with the PCA path: a residual, starting at zero; with an appearance code: a colour-normalised image)."
+    "Code (without its pose part) → `fc` → 4 up-blocks → `deconv5` → tanh image in [-1, 1] (with the PCA path: a residual, starting at zero; with an appearance code: a colour-normalised image)."
     def __init__(self, cfg: VAEConfig):
         super().__init__()
         ch, d = cfg.decoder.channels, cfg.decoder
         if d.image_size % 32: raise ValueError(f"decoder image_size must be a multiple of 32, got {d.image_size}")
         self.start = d.image_size // 32
-        self.fc = nn.Sequential(nn.Linear(cfg.code_dim, ch[0] * self.start ** 2), nn.ReLU(inplace=True))
+        self.fc = nn.Sequential(nn.Linear(cfg.latent_dim + cfg.appearance_dim, ch[0] * self.start ** 2), nn.ReLU(inplace=True))
         for i in range(4): setattr(self, f'deconv{i+1}', up_block(ch[i], ch[i+1]))
         out = nn.Conv2d(ch[5], 3, 3, padding=1)
         if cfg.pca: nn.init.zeros_(out.weight); nn.init.zeros_(out.bias)
@@ -250,6 +261,8 @@ class EarVAE(nn.Module, EarHubMixin):
             self.register_buffer('decorrelation_centre', torch.zeros(c.appearance_dim))
         # with `letterbox`: what the bars are in-filled with before encoding (the training crops' picture mean, set by `init_pca`)
         if c.letterbox: self.register_buffer('letterbox_fill', torch.zeros(3, c.image_size, c.image_size))
+        # with `pose`: the canonicaliser, fitted by `fit_pose` before training and frozen (see *Taking the pose out*)
+        self.canonicaliser = PoseCanonicaliser(c.canonicaliser).requires_grad_(False) if c.pose else None
 
     def check_input(self, x: torch.Tensor):
         "Raise a one-line `ValueError` unless `x` is a finite `(B, 3, S, S)` batch with S = the decoder's size."
@@ -269,18 +282,19 @@ class EarVAE(nn.Module, EarHubMixin):
                ) -> tuple:
         "`x` → (`recon`, `mu`, `logvar`), plus `appearance_from`'s anatomy `mu` with `invariance`; `mu` and `logvar` are the (anatomy) posterior's, the part with a prior."
         self.check_input(x)
-        x, picture = self.unletterbox(x)
+        x, picture, pose = self.model_input(x)
         mu, logvar, photometric = self._posterior_parts(x)
         z, other = self.reparameterize(mu, logvar), ()
         if self.appearance is not None:
             if appearance_from is not None:
                 self.check_input(appearance_from)
-                appearance_from = self.unletterbox(appearance_from)[0]
+                appearance_from = self.model_input(appearance_from)[0]
                 if invariance: other_mu, _, photometric = self._posterior_parts(appearance_from); other = (other_mu,)
                 else: photometric = None
             a = self.appearance_code(x if appearance_from is None else appearance_from, photometric)
             if self.training: self.track_appearance(a)
             z = torch.cat([z, a], 1)
+        if pose is not None: z = torch.cat([z, pose.to(z.dtype)], 1)
         recon = self.render(z)
         return (recon if picture is None else paste_letterbox(recon, picture), mu, logvar, *other)
 
@@ -288,6 +302,18 @@ class EarVAE(nn.Module, EarHubMixin):
         "`x` with its letterbox bars in-filled (`letterbox_fill`) and its picture mask; `(x, None)` unless `config.letterbox`."
         if not self.config.letterbox: return x, None
         return fill_letterbox(x, self.letterbox_fill)
+
+    def canonical(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        "`x` in its canonical frame and its pose codes `(B, 4)`; `(x, None)` without `config.pose`."
+        if self.canonicaliser is None: return x, None
+        pose = self.canonicaliser(x)
+        return self.canonicaliser.canonicalise(x, pose).to(x.dtype), pose
+
+    def model_input(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+        "What the encoder sees: `x` with its bars in-filled (`unletterbox`) and its pose taken out (`canonical`), the picture mask and the pose codes."
+        x, picture = self.unletterbox(x)
+        x, pose = self.canonical(x)
+        return x, picture, pose
 
     def pca_input(self, x: torch.Tensor) -> torch.Tensor:
         "What the PCA path sees: the images, colour-normalised when there is an appearance code."
@@ -312,7 +338,7 @@ class EarVAE(nn.Module, EarHubMixin):
 
     def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         "(`mu`, `logvar`) of q(z|x) (the anatomy code's, with a split): the head's, plus the whitened PCA scores on the PCA path."
-        return self._posterior_parts(self.unletterbox(x)[0])[:2]
+        return self._posterior_parts(self.model_input(x)[0])[:2]
 
     def appearance_code(self, x: torch.Tensor, # images in [-1, 1]
                         photometric: torch.Tensor | None = None, # their photometric PCA coordinates, if already computed
@@ -329,13 +355,14 @@ class EarVAE(nn.Module, EarHubMixin):
         self.appearance_mean.lerp_(a.detach().float().mean(0), 0.01 if self.appearance_mean.any() else 1.0)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        "The deterministic full code `(B, code_dim)`: `mu`, then the appearance code when there is one."
+        "The deterministic full code `(B, code_dim)`: `mu`, then the appearance code and the pose code when there are."
         self.check_input(x)
-        x = self.unletterbox(x)[0]
+        x, _, pose = self.model_input(x)
         mu, _, photometric = self._posterior_parts(x)
-        if self.appearance is None: return mu
+        parts = [mu] if pose is None else [mu, pose.to(mu.dtype)]
+        if self.appearance is None: return torch.cat(parts, 1)
         a = self.appearance_code(x, photometric).to(mu.dtype)
-        return torch.cat([mu - self.appearance_part(a), a], 1)
+        return torch.cat([mu - self.appearance_part(a), a, *parts[1:]], 1)
 
     @property
     def decorrelates(self) -> bool:
@@ -356,11 +383,11 @@ class EarVAE(nn.Module, EarHubMixin):
         was, dev = self.training, self.decorrelation_weight.device
         self.eval(); self.decorrelation_weight.zero_()
         batches = [images_to_tensor(images[i:i+batch_size]).to(dev) for i in range(0, len(images), batch_size)]
-        anatomy, a = self.split_code(torch.cat([self.encode(x).float() for x in batches]))
+        anatomy, a = self.split_code(torch.cat([self.encode(x).float() for x in batches]))[:2]
         views = EarAugment(photometric_config())
         with torch.random.fork_rng():
             torch.manual_seed(seed)
-            look = lambda x: self.appearance_code(self.unletterbox(photometric_view(x, views, self.config.letterbox))[0]).float()
+            look = lambda x: self.appearance_code(self.model_input(photometric_view(x, views, self.config.letterbox))[0]).float()
             va, vb = [torch.cat([look(x) for x in batches[:8]]) for _ in 'ab']   # appearance codes only: no backbone pass
         self.train(was)
         u = view_stable_directions(a, va - vb, self.config.decorrelate)             # (A, k)
@@ -369,40 +396,41 @@ class EarVAE(nn.Module, EarHubMixin):
         self.decorrelation_weight.copy_(u @ w); self.decorrelation_centre.copy_(a.mean(0))
         return self
 
-    def split_code(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        "Full codes → (anatomy `(B, latent_dim)`, appearance `(B, appearance_dim)`, empty without a split)."
-        return z[:, :self.config.latent_dim], z[:, self.config.latent_dim:]
+    def split_code(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        "Full codes → (anatomy `(B, latent_dim)`, appearance `(B, appearance_dim)`, pose `(B, pose_dim)`), the last two empty without them."
+        l, a = self.config.latent_dim, self.config.appearance_dim
+        return z[:, :l], z[:, l:l + a], z[:, l + a:]
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         "Full codes `(B, code_dim)` (as `encode` gives them) → images in [-1, 1]."
         if z.ndim != 2 or z.shape[1] != self.config.code_dim:
             raise ValueError(f"expected codes (B, {self.config.code_dim}), got {tuple(z.shape)}")
-        anatomy, appearance = self.split_code(z)
-        return self.render(torch.cat([anatomy + self.appearance_part(appearance), appearance], 1))
+        anatomy, appearance, pose = self.split_code(z)
+        return self.render(torch.cat([anatomy + self.appearance_part(appearance), appearance, pose], 1))
 
     def render(self, z: torch.Tensor) -> torch.Tensor:
-        "Codes with the posterior's own anatomy part (nothing taken out) → images: the decoder's (plus the PCA image), coloured by the appearance code, then refined."
-        anatomy, appearance = self.split_code(z)
-        img = self.decoder(z)
+        "Codes with the posterior's own anatomy part (nothing taken out) → images: the decoder's (plus the PCA image), coloured by the appearance code, refined, then put in the pose code's pose."
+        anatomy, appearance, pose = self.split_code(z)
+        img = self.decoder(z[:, :self.config.latent_dim + self.config.appearance_dim])
         if self._photometric is not None: anatomy = anatomy + appearance[:, 6:].float() @ self._photometric  # the full PCA scores
         if self.pca is not None: img = img + self.pca.decode(anatomy).to(img.dtype)
         if self.appearance is not None: img = denormalise_colour(img, appearance)
-        return img if self.refiner is None else self.refiner(img)
+        if self.refiner is not None: img = self.refiner(img)
+        return img if self.canonicaliser is None else self.canonicaliser.restore(img, pose).to(img.dtype)
 
     @torch.no_grad()
     def init_pca(self, images, # uint8 `(N, S, S, 3)` training crops
                  max_images: int = 6000, seed: int = 0):
         "Fit the PCA path's eigenfaces on `images`: the untrained model then reconstructs exactly as pixel PCA does."
         if self.pca is None: raise ValueError("this model has no PCA path (VAEConfig.pca is False)")
-        subset = images
-        if self.appearance is not None or self.config.letterbox:  # eigenfaces of what the PCA path sees
+        subset, dev = images, self.pca.mean.device
+        if self.appearance is not None or self.config.letterbox or self.config.pose:  # eigenfaces of what the PCA path sees
             subset = images[np.sort(np.random.default_rng(seed).permutation(len(images))[:max_images])]
             x = torch.cat([images_to_tensor(subset[i:i+256]) for i in range(0, len(subset), 256)])
             fill = picture_mean(x) if self.config.letterbox else None
-            if fill is not None: self.letterbox_fill.copy_(fill)
-            images = torch.cat([self.pca_input(b if fill is None else fill_letterbox(b, fill)[0]) for b in x.split(256)])
+            if fill is not None: self.letterbox_fill.copy_(fill.to(dev))
+            images = torch.cat([self.pca_input(self.model_input(b.to(dev))[0]).cpu() for b in x.split(256)])
         fitted = fit_pixel_pca(images, self.config.latent_dim, max_images, seed)
-        dev = self.pca.mean.device
         for name in ('mean', 'scale', 'basis'): getattr(self.pca, name).data.copy_(getattr(fitted, name).to(dev))
         if self._photometric is not None: self._photometric.copy_(self.fit_photometric_basis(subset[:2000], seed).to(dev))
         if self.decorrelates: self.fit_decorrelation(subset, seed=seed)
@@ -415,7 +443,8 @@ class EarVAE(nn.Module, EarHubMixin):
         views, dev = EarAugment(photometric_config()), self.pca.mean.device
         with torch.random.fork_rng():
             torch.manual_seed(seed)
-            d = torch.cat([self.pca.encode(self.pca_input(views(x))) - self.pca.encode(self.pca_input(views(x)))
+            scores = lambda v: self.pca.encode(self.pca_input(self.canonical(v)[0]))
+            d = torch.cat([scores(views(x)) - scores(views(x))
                            for x in (images_to_tensor(images[i:i+256]).to(dev) for i in range(0, len(images), 256))])
         _, vecs = torch.linalg.eigh(d.T @ d / len(d))               # ascending eigenvalues
         return vecs[:, -self._photometric.shape[0]:].flip(1).T.contiguous()
@@ -424,12 +453,29 @@ class EarVAE(nn.Module, EarHubMixin):
         "Decode `n` codes drawn from the prior N(0, I) (with the training set's mean appearance, when there is an appearance code)."
         dev = next(self.parameters()).device
         z = torch.randn(n, self.config.latent_dim, generator=generator).to(dev)
-        return self.decode(z if self.appearance is None else torch.cat([z, self.appearance_mean.expand(n, -1)], 1))
+        if self.appearance is not None: z = torch.cat([z, self.appearance_mean.expand(n, -1)], 1)
+        return self.decode(torch.cat([z, z.new_zeros(n, self.config.pose_dim)], 1))
 
     def extract_features(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        "Multi-scale maps `sam`, `feat1`, `feat2`, `feat3` for detection and landmark heads."
+        "Multi-scale maps `sam`, `feat1`, `feat2`, `feat3` for detection and landmark heads (with `pose`: computed in the canonical frame, warped back into the crop's)."
         self.check_input(x)
-        return self.encoder.features(self.unletterbox(x)[0])
+        x, _, pose = self.model_input(x)
+        maps = self.encoder.features(x)
+        if pose is None: return maps
+        return {k: self.canonicaliser.restore(v, pose).to(v.dtype) for k, v in maps.items()}
+
+    def fit_pose(self, images, # uint8 `(N, S, S, 3)` training crops
+                 steps: int | None = None, # optimiser steps (None: `config.canonicaliser.steps`)
+                 max_images: int = 6000, seed: int = 0, device=None, quiet: bool = True) -> dict:
+        "Fit the pose canonicaliser label-free on `images` as the encoder sees them (bars in-filled), before `init_pca`; returns `fit_canonicaliser`'s summary."
+        if self.canonicaliser is None: raise ValueError("this model has no pose canonicaliser (VAEConfig.pose is False)")
+        if self.config.letterbox:
+            dev = self.letterbox_fill.device
+            subset = images[np.sort(np.random.default_rng(seed).permutation(len(images))[:max_images])]
+            self.letterbox_fill.copy_(picture_mean(torch.cat([images_to_tensor(subset[i:i+256]) for i in range(0, len(subset), 256)])).to(dev))
+            images = np.concatenate([tensor_to_images(self.unletterbox(images_to_tensor(images[i:i+256]).to(dev))[0])
+                                     for i in range(0, len(images), 256)])
+        return fit_canonicaliser(self.canonicaliser, images, steps, seed, device=device, quiet=quiet)
 
 # %% ../nbs/07_model.ipynb #9a6fe506
 PRESETS: dict[str, callable] = {}
@@ -487,7 +533,7 @@ def preset_recipe(preset: str) -> dict:
     if preset not in PRESETS: raise ValueError(f"unknown preset {preset!r}: expected one of {', '.join(PRESETS)}")
     return dict(RECIPES[preset])
 
-_SUBCONFIGS = ('backbone', 'head', 'decoder')
+_SUBCONFIGS = ('backbone', 'head', 'decoder', 'canonicaliser')
 
 def set_config_field(cfg: VAEConfig, key: str, value):
     "Set one setting of `cfg`: a `VAEConfig` field, `image_size`, a sub-config field by its name (`resolution`) or, where two sub-configs share a name, by `sub_name` (`head_channels`)."
@@ -503,7 +549,7 @@ def set_config_field(cfg: VAEConfig, key: str, value):
     owners = [sub for sub in _SUBCONFIGS if key in {f.name for f in fields(getattr(cfg, sub))}]
     if len(owners) == 1: setattr(getattr(cfg, owners[0]), key, value); return
     if owners: raise ValueError(f"setting {key!r} is ambiguous: say {' or '.join(f'{o}_{key}' for o in owners)}")
-    raise ValueError(f"unknown model setting {key!r}: expected a field of VAEConfig, BackboneConfig, HeadConfig or DecoderConfig")
+    raise ValueError(f"unknown model setting {key!r}: expected a field of VAEConfig, BackboneConfig, HeadConfig, DecoderConfig or PoseConfig")
 
 def preset_config(preset: str, # name in `PRESETS`
                   **overrides, # any config field, e.g. `resolution=256`, `latent_dim=256`, `image_size=160`, `head_channels=128`; None is skipped
@@ -534,7 +580,7 @@ def _arch_rows(config: VAEConfig) -> dict:
     b = config.backbone
     return dict(preset=config.preset, backbone=f"{b.kind} `{b.name}`", resolution=b.resolution, frozen_blocks=b.freeze_layers,
                 pixel_normalisation=b.pixel_norm, latent_dim=config.latent_dim, appearance_dim=config.appearance_dim,
-                letterbox_masked=config.letterbox, anatomy_decorrelated=config.decorrelate if config.appearance_dim else 0, image_size=config.image_size)
+                letterbox_masked=config.letterbox, pose_canonicalised=config.pose, anatomy_decorrelated=config.decorrelate if config.appearance_dim else 0, image_size=config.image_size)
 
 @patch
 def hub_config(self: EarVAE) -> dict: return self.config.to_dict()

@@ -56,6 +56,8 @@ class TrainConfig:
     appearance_dim: int | None = None # appearance code size override (0: one code; ≥ 6: see *The ear VAE*, *Appearance and anatomy*)
     decorrelate: int | None = None # with an appearance code: its view-stable directions whose prediction leaves the anatomy code (None: the preset's, 2; 0: off)
     letterbox: bool | None = None # mask the letterbox out of the code and every loss term (None: the preset's, on for `cpu`; see *The ear VAE*)
+    pose: bool = False # take the pose out: a label-free canonicaliser, fitted before training (False: the preset's, off in every preset; see *Pose*)
+    pose_steps: int | None = None # with `pose`: the canonicaliser's fitting steps (None: `PoseConfig.steps`, 8,000)
     two_view: bool = True # with an appearance code: rebuild a second photometric view from the first's anatomy code (`AppearanceSwap`)
     pretrained: bool = True # load pretrained backbone weights (False: random init, offline)
     epochs: int = 60
@@ -471,7 +473,7 @@ def build_model(cfg: TrainConfig, image_size: int) -> EarVAE:
     "The `EarVAE` that `cfg` asks for, with the decoder sized for `image_size` images."
     mcfg = preset_config(cfg.preset, kind=cfg.backbone, name=cfg.backbone_name, resolution=cfg.resolution,
                          freeze_layers=cfg.freeze_layers, latent_dim=cfg.latent_dim, appearance_dim=cfg.appearance_dim,
-                         decorrelate=cfg.decorrelate, letterbox=cfg.letterbox, image_size=image_size)
+                         decorrelate=cfg.decorrelate, letterbox=cfg.letterbox, pose=cfg.pose or None, image_size=image_size)
     return EarVAE(mcfg, pretrained=cfg.pretrained and mcfg.backbone.name != 'tiny')
 
 def ear_learner(model: EarVAE, dls, cfg: TrainConfig, loss_cfg: LossConfig, device: torch.device) -> Learner:
@@ -537,7 +539,9 @@ def train(cfg: TrainConfig = None, loss_cfg: LossConfig = None, data_cfg=None, s
     save_dir = Path(cfg.save_dir); log_dir = Path(cfg.log_dir or save_dir)
     state = load_state(cfg.resume) if cfg.resume else None
     if state is not None: model.load_state_dict(EarVAE.from_pretrained(cfg.resume).state_dict())
-    elif model.pca is not None: model.init_pca(train_set.images, seed=cfg.seed) # the run starts as eigenfaces
+    else:
+        if model.canonicaliser is not None: model.fit_pose(train_set.images, cfg.pose_steps, seed=cfg.seed, device=device, quiet=quiet or not is_main_process())
+        if model.pca is not None: model.init_pca(train_set.images, seed=cfg.seed) # the run starts as eigenfaces
     start = state['epoch'] + 1 if state else 0
     kl = kl_schedule(cfg, loss_cfg.kl_weight)
     if state: kl.load_state_dict(state['kl'])
