@@ -575,7 +575,7 @@ class EigenExplorer(widgets.VBox):
         self.sliders = [widgets.FloatSlider(value=0., min=-3., max=3., step=0.05, readout_format='+.2f',
                                             description=f'PC{i+1} ({100*r:.1f}%)', style={'description_width': '110px'},
                                             layout=widgets.Layout(width='440px')) for i, r in enumerate(eig.explained_ratio[:n])]
-        # with an appearance code: sliders over its own PCA, to re-light an ear without changing its shape
+        # with an appearance (and pose) code: sliders over its own PCA, to re-light (or re-pose) an ear without changing its shape
         ka = min(n_sliders, len(eig.appearance_variances)); av = np.asarray(eig.appearance_variances)
         self.appearance_sliders = [widgets.FloatSlider(value=0., min=-3., max=3., step=0.05, readout_format='+.2f',
                                                        description=f'look {i+1} ({100*v/av.sum():.0f}%)', style={'description_width': '110px'},
@@ -594,7 +594,7 @@ class EigenExplorer(widgets.VBox):
             controls = [self.index, self.load_button, *controls]
             pictures = [_captioned(self.original, 'original'), _captioned(self.recon, 'reconstruction'), *pictures]
         panels = [_captioned(widgets.VBox(self.sliders), 'anatomy' if eig.appearance_dim else 'components')]
-        if self.appearance_sliders: panels.append(_captioned(widgets.VBox(self.appearance_sliders), 'appearance'))
+        if self.appearance_sliders: panels.append(_captioned(widgets.VBox(self.appearance_sliders), 'appearance and pose' if model.config.pose else 'appearance'))
         super().__init__([widgets.HBox(controls), widgets.HBox(pictures), widgets.HBox(panels), self.status])
         self.render()
 

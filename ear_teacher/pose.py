@@ -12,11 +12,11 @@ import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .augment import affine_grid
+from .augment import affine_grid, EarAugment, photometric_config
 
 # %% auto #0
-__all__ = ['POSE_DIM', 'similarity_matrices', 'invert_affine', 'warp', 'PoseConfig', 'PoseCanonicaliser', 'random_similarities',
-           'ViewConsistency', 'view_consistency_loss', 'fit_canonicaliser']
+__all__ = ['POSE_DIM', 'similarity_matrices', 'invert_affine', 'warp', 'PoseConfig', 'standardised', 'PoseCanonicaliser',
+           'random_similarities', 'ViewConsistency', 'view_consistency_loss', 'fit_canonicaliser']
 
 # %% ../nbs/06a_pose.ipynb #d69fcc70
 def similarity_matrices(rotation: torch.Tensor, # `(B,)` radians
@@ -51,11 +51,16 @@ class PoseConfig:
     view_log_scale: float = 0.15 # ... zoom up to exp(±this) ...
     view_shift: float = 0.08 # ... and shift up to this (normalised)
     compare_size: int = 32 # fitting: the two canonicalised views are compared at this side (a smooth loss)
+    photometric: bool = True # fitting: the view's colours change too (`photometric_config`), so the pose does not follow the light
     steps: int = 8000 # fitting: optimiser steps
     batch_size: int = 32 # fitting: crops per step
     lr: float = 1e-3 # fitting: AdamW's learning rate
 
 POSE_DIM = 4 # rotation, log-scale, shift x, shift y
+
+def standardised(x: torch.Tensor) -> torch.Tensor:
+    "Images `(B, C, H, W)` with each channel of each image at mean 0 and standard deviation 1 (floored at 0.02)."
+    return (x - x.mean((2, 3), keepdim=True)) / x.std((2, 3), keepdim=True).clamp_min(0.02)
 
 class PoseCanonicaliser(nn.Module):
     "Crop → pose code `(B, 4)` in [-1, 1]; `canonicalise` warps a crop into the canonical frame, `restore` warps an image back into the crop's pose."
@@ -69,9 +74,9 @@ class PoseCanonicaliser(nn.Module):
         nn.init.zeros_(self.out.weight); nn.init.zeros_(self.out.bias)  # the identity until fitted
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        "The pose codes `(B, 4)` of images `x` in [-1, 1]."
+        "The pose codes `(B, 4)` of images `x` in [-1, 1] (read from the crop shrunk and standardised: no colour gain or offset moves them)."
         small = F.interpolate(x.float(), size=self.cfg.input_size, mode='bilinear', align_corners=False, antialias=True)
-        return torch.tanh(self.out(self.features(small).mean((2, 3))))
+        return torch.tanh(self.out(self.features(standardised(small)).mean((2, 3))))
 
     def matrices(self, pose: torch.Tensor) -> torch.Tensor:
         "The crop→canonical sampling matrices `(B, 2, 3)` of pose codes `pose`."
@@ -94,13 +99,15 @@ def random_similarities(n: int, cfg: PoseConfig, device=None) -> torch.Tensor:
     return similarity_matrices(u(math.radians(cfg.view_rotation)), u(cfg.view_log_scale), u(cfg.view_shift), u(cfg.view_shift))
 
 class ViewConsistency(nn.Module):
-    "Crops `x` → (`x` canonicalised, a random geometric view of `x` canonicalised), both shrunk to `compare_size`."
+    "Crops `x` → (`x` canonicalised, a random geometric (and photometric) view of `x` canonicalised), both shrunk to `compare_size` and standardised."
     def __init__(self, canonicaliser: PoseCanonicaliser):
         super().__init__(); self.canonicaliser = canonicaliser
+        self.colours = EarAugment(photometric_config()) if canonicaliser.cfg.photometric else None
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         net, s = self.canonicaliser, self.canonicaliser.cfg.compare_size
         view = warp(x, random_similarities(len(x), net.cfg, x.device))
-        return tuple(F.adaptive_avg_pool2d(net.canonicalise(v, net(v)), s) for v in (x, view))
+        if self.colours is not None: view = self.colours(view)
+        return tuple(standardised(F.adaptive_avg_pool2d(net.canonicalise(v, net(v)), s)) for v in (x, view))
 
 def view_consistency_loss(pred: tuple, *_) -> torch.Tensor:
     "Mean square difference of the two canonicalised views (the target is not used)."
