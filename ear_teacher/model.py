@@ -277,7 +277,7 @@ class EarVAE(nn.Module, EarHubMixin):
         return mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if self.training else mu
 
     def forward(self, x: torch.Tensor, # images in [-1, 1]
-                appearance_from: torch.Tensor | None = None, # take the appearance code from these images instead (two-view training)
+                appearance_from: torch.Tensor | None = None, # take the appearance code from these images instead (two-view training: photometric views of `x`, read in `x`'s pose)
                 invariance: bool = False, # with `appearance_from`: also return those images' anatomy `mu` (an invariance loss compares them)
                ) -> tuple:
         "`x` → (`recon`, `mu`, `logvar`), plus `appearance_from`'s anatomy `mu` with `invariance`; `mu` and `logvar` are the (anatomy) posterior's, the part with a prior."
@@ -288,7 +288,7 @@ class EarVAE(nn.Module, EarHubMixin):
         if self.appearance is not None:
             if appearance_from is not None:
                 self.check_input(appearance_from)
-                appearance_from = self.model_input(appearance_from)[0]
+                appearance_from = self.model_input(appearance_from, pose)[0]  # a view of `x`: in `x`'s frame
                 if invariance: other_mu, _, photometric = self._posterior_parts(appearance_from); other = (other_mu,)
                 else: photometric = None
             a = self.appearance_code(x if appearance_from is None else appearance_from, photometric)
@@ -303,16 +303,18 @@ class EarVAE(nn.Module, EarHubMixin):
         if not self.config.letterbox: return x, None
         return fill_letterbox(x, self.letterbox_fill)
 
-    def canonical(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def canonical(self, x: torch.Tensor,
+                  pose: torch.Tensor | None = None, # use these pose codes instead of reading them from `x` (views of one crop share its frame)
+                 ) -> tuple[torch.Tensor, torch.Tensor | None]:
         "`x` in its canonical frame and its pose codes `(B, 4)`; `(x, None)` without `config.pose`."
         if self.canonicaliser is None: return x, None
-        pose = self.canonicaliser(x)
+        if pose is None: pose = self.canonicaliser(x)
         return self.canonicaliser.canonicalise(x, pose).to(x.dtype), pose
 
-    def model_input(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
-        "What the encoder sees: `x` with its bars in-filled (`unletterbox`) and its pose taken out (`canonical`), the picture mask and the pose codes."
+    def model_input(self, x: torch.Tensor, pose: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+        "What the encoder sees: `x` with its bars in-filled (`unletterbox`) and its pose taken out (`canonical`, with `pose` if given), the picture mask and the pose codes."
         x, picture = self.unletterbox(x)
-        x, pose = self.canonical(x)
+        x, pose = self.canonical(x, pose)
         return x, picture, pose
 
     def pca_input(self, x: torch.Tensor) -> torch.Tensor:
@@ -443,9 +445,10 @@ class EarVAE(nn.Module, EarHubMixin):
         views, dev = EarAugment(photometric_config()), self.pca.mean.device
         with torch.random.fork_rng():
             torch.manual_seed(seed)
-            scores = lambda v: self.pca.encode(self.pca_input(self.canonical(v)[0]))
-            d = torch.cat([scores(views(x)) - scores(views(x))
-                           for x in (images_to_tensor(images[i:i+256]).to(dev) for i in range(0, len(images), 256))])
+            scores = lambda v, pose: self.pca.encode(self.pca_input(self.canonical(v, pose)[0]))
+            d = torch.cat([scores(views(x), pose) - scores(views(x), pose)  # both views in the crop's own frame: only colour differs
+                           for x in (images_to_tensor(images[i:i+256]).to(dev) for i in range(0, len(images), 256))
+                           for pose in (self.canonical(x)[1],)])
         _, vecs = torch.linalg.eigh(d.T @ d / len(d))               # ascending eigenvalues
         return vecs[:, -self._photometric.shape[0]:].flip(1).T.contiguous()
 
