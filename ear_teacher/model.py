@@ -421,16 +421,22 @@ class EarVAE(nn.Module, EarHubMixin):
         return img if self.canonicaliser is None else self.canonicaliser.restore(img, pose).to(img.dtype)
 
     @torch.no_grad()
+    def fitting_subset(self, images, # uint8 `(N, S, S, 3)` training crops
+                       max_images: int = 6000, seed: int = 0) -> tuple[np.ndarray, torch.Tensor]:
+        "The seeded random subset of `images` (up to `max_images`, in order) that fitting uses, as uint8 and as a float batch; with `letterbox`, sets `letterbox_fill` to its picture mean."
+        subset = images[np.sort(np.random.default_rng(seed).permutation(len(images))[:max_images])]
+        x = torch.cat([images_to_tensor(subset[i:i+256]) for i in range(0, len(subset), 256)])
+        if self.config.letterbox: self.letterbox_fill.copy_(picture_mean(x).to(self.letterbox_fill.device))
+        return subset, x
+
+    @torch.no_grad()
     def init_pca(self, images, # uint8 `(N, S, S, 3)` training crops
                  max_images: int = 6000, seed: int = 0):
         "Fit the PCA path's eigenfaces on `images`: the untrained model then reconstructs exactly as pixel PCA does."
         if self.pca is None: raise ValueError("this model has no PCA path (VAEConfig.pca is False)")
         subset, dev = images, self.pca.mean.device
         if self.appearance is not None or self.config.letterbox or self.config.pose:  # eigenfaces of what the PCA path sees
-            subset = images[np.sort(np.random.default_rng(seed).permutation(len(images))[:max_images])]
-            x = torch.cat([images_to_tensor(subset[i:i+256]) for i in range(0, len(subset), 256)])
-            fill = picture_mean(x) if self.config.letterbox else None
-            if fill is not None: self.letterbox_fill.copy_(fill.to(dev))
+            subset, x = self.fitting_subset(images, max_images, seed)
             images = torch.cat([self.pca_input(self.model_input(b.to(dev))[0]).cpu() for b in x.split(256)])
         fitted = fit_pixel_pca(images, self.config.latent_dim, max_images, seed)
         for name in ('mean', 'scale', 'basis'): getattr(self.pca, name).data.copy_(getattr(fitted, name).to(dev))
@@ -453,7 +459,7 @@ class EarVAE(nn.Module, EarHubMixin):
         return vecs[:, -self._photometric.shape[0]:].flip(1).T.contiguous()
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        "Decode `n` codes drawn from the prior N(0, I) (with the training set's mean appearance, when there is an appearance code)."
+        "Decode `n` codes drawn from the prior N(0, I) (with the training set's mean appearance, when there is an appearance code; with a pose code of zeros, in the canonical frame, when there is one)."
         dev = next(self.parameters()).device
         z = torch.randn(n, self.config.latent_dim, generator=generator).to(dev)
         if self.appearance is not None: z = torch.cat([z, self.appearance_mean.expand(n, -1)], 1)
@@ -473,9 +479,8 @@ class EarVAE(nn.Module, EarHubMixin):
         "Fit the pose canonicaliser label-free on `images` as the encoder sees them (bars in-filled), before `init_pca`; returns `fit_canonicaliser`'s summary."
         if self.canonicaliser is None: raise ValueError("this model has no pose canonicaliser (VAEConfig.pose is False)")
         if self.config.letterbox:
+            self.fitting_subset(images, max_images, seed)  # sets `letterbox_fill`
             dev = self.letterbox_fill.device
-            subset = images[np.sort(np.random.default_rng(seed).permutation(len(images))[:max_images])]
-            self.letterbox_fill.copy_(picture_mean(torch.cat([images_to_tensor(subset[i:i+256]) for i in range(0, len(subset), 256)])).to(dev))
             images = np.concatenate([tensor_to_images(self.unletterbox(images_to_tensor(images[i:i+256]).to(dev))[0])
                                      for i in range(0, len(images), 256)])
         return fit_canonicaliser(self.canonicaliser, images, steps, seed, device=device, quiet=quiet)
