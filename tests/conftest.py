@@ -1,5 +1,5 @@
 "Test settings shared by every test: no network, CPU only, the real-data folder when present."
-import os
+import os, subprocess, sys
 from pathlib import Path
 import pytest
 
@@ -14,6 +14,34 @@ def earvn_dir():
     "The real EarVN subset, or skip when this clone does not have `../shared/data`."
     if not EARVN.is_dir(): pytest.skip(f'real ear data not present at {EARVN}')
     return EARVN
+
+@pytest.fixture(scope='session')
+def run_cli():
+    """`run_cli(*args, cache=DIR)` runs `python -m ear_teacher.cli args` in a fresh process (crop cache in `cache`, at most
+    10 minutes), asserts it succeeded (showing the end of its stderr otherwise) and returns its stdout."""
+    def run(*args, cache):
+        env = {**os.environ, 'EAR_TEACHER_DEBUG': '0', 'EAR_TEACHER_CACHE': str(cache)}
+        r = subprocess.run([sys.executable, '-m', 'ear_teacher.cli', *map(str, args)], capture_output=True, text=True, timeout=600, env=env)
+        assert r.returncode == 0, r.stderr[-3000:]
+        return r.stdout
+    return run
+
+@pytest.fixture
+def evaluate_and_eigenears(monkeypatch, capsys):
+    """`evaluate_and_eigenears(checkpoint, work)`: `ear-teacher evaluate --json` (16 synthetic ears) and `ear-teacher eigenears`
+    (80 ears, 4 components, into `work/eig`) in this process; returns the evaluation's JSON, eigenears' stdout and its
+    `Eigenears`, after checking the JSON's count and a sane PSNR."""
+    def run(checkpoint, work):
+        import json
+        from ear_teacher.cli import main
+        from ear_teacher.eigenears import load_eigenears
+        monkeypatch.setenv('EAR_TEACHER_CACHE', str(work/'cache'))
+        main(['evaluate', '--checkpoint', str(checkpoint), '--synthetic', '16', '--json'])
+        ev = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        assert ev['n'] == 16 and 10 < ev['psnr'] < 60
+        main(['eigenears', '--checkpoint', str(checkpoint), '--synthetic', '80', '--valid-pct', '0', '--n-components', '4', '--out', str(work/'eig')])
+        return ev, capsys.readouterr().out, load_eigenears(work/'eig'/'pca.npz')
+    return run
 
 @pytest.fixture
 def user_error(monkeypatch, tmp_path):

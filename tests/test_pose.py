@@ -1,22 +1,13 @@
 "The pose canonicaliser end to end through the command line: train (a subprocess), evaluate, eigenears, a landmark head, and resume."
-import json, os, subprocess, sys
-import numpy as np, pytest, torch
+import pytest, torch
 from ear_teacher.model import EarVAE
-from ear_teacher.eigenears import load_eigenears
-from ear_teacher.cli import main
-
-def _cli(*args, tmp_path):
-    env = {**os.environ, 'EAR_TEACHER_DEBUG': '0', 'EAR_TEACHER_CACHE': str(tmp_path/'cache')}
-    r = subprocess.run([sys.executable, '-m', 'ear_teacher.cli', *args], capture_output=True, text=True, timeout=600, env=env)
-    assert r.returncode == 0, r.stderr[-3000:]
-    return r.stdout
 
 TRAIN = ('train', '--preset', 'cpu', '--synthetic', '96', '--batch-size', '16', '--appearance-dim', '8', '--pose', '--pose-steps', '40', '--seed', '0')
 
 @pytest.fixture(scope='module')
-def pose_run(tmp_path_factory):
+def pose_run(tmp_path_factory, run_cli):
     tmp = tmp_path_factory.mktemp('pose')
-    out = _cli(*TRAIN, '--epochs', '1', '--save-dir', str(tmp/'run'), tmp_path=tmp)
+    out = run_cli(*TRAIN, '--epochs', '1', '--save-dir', str(tmp/'run'), cache=tmp/'cache')
     return tmp, out
 
 def canonicaliser_state(path) -> dict: return {k: v for k, v in EarVAE.from_pretrained(path).state_dict().items() if k.startswith('canonicaliser.')}
@@ -31,17 +22,10 @@ def test_the_checkpoint_holds_the_fitted_canonicaliser(pose_run):
     x = torch.rand(3, 3, 128, 128) * 2 - 1
     with torch.no_grad(): code = m.encode(x); torch.testing.assert_close(m.decode(code), m(x)[0], atol=1e-4, rtol=0)
 
-def test_evaluate_and_eigenears_understand_it(pose_run, monkeypatch, capsys):
+def test_evaluate_and_eigenears_understand_it(pose_run, evaluate_and_eigenears):
     tmp, _ = pose_run
-    monkeypatch.setenv('EAR_TEACHER_CACHE', str(tmp/'cache'))
-    main(['evaluate', '--checkpoint', str(tmp/'run'/'best'), '--synthetic', '16', '--json'])
-    ev = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert ev['n'] == 16 and 10 < ev['psnr'] < 60
-    main(['eigenears', '--checkpoint', str(tmp/'run'/'best'), '--synthetic', '80', '--valid-pct', '0', '--n-components', '4',
-          '--out', str(tmp/'eig')])
-    out = capsys.readouterr().out
+    _, out, eig = evaluate_and_eigenears(tmp/'run'/'best', tmp)
     assert 'codes: anatomy 128 entries' in out and 'appearance and pose 12 entries' in out
-    eig = load_eigenears(tmp/'eig'/'pca.npz')
     assert eig.appearance_dim == 12 and eig.latent_dim == 140 and (eig.components[:, 128:] == 0).all()
 
 def test_a_landmark_head_sees_maps_in_the_crops_frame(pose_run, tmp_path):
@@ -55,11 +39,11 @@ def test_a_landmark_head_sees_maps_in_the_crops_frame(pose_run, tmp_path):
     with torch.no_grad(): a, b = head(x), again(x)
     for u, v in zip(a if isinstance(a, tuple) else (a,), b if isinstance(b, tuple) else (b,)): assert torch.equal(u, v)
 
-def test_resume_keeps_the_canonicaliser(pose_run):
+def test_resume_keeps_the_canonicaliser(pose_run, run_cli):
     "A resumed run neither refits nor trains the canonicaliser: it is part of the checkpoint, frozen."
     tmp, _ = pose_run
     before = canonicaliser_state(tmp/'run'/'last')
-    out = _cli(*TRAIN, '--epochs', '2', '--save-dir', str(tmp/'run'), '--resume', str(tmp/'run'/'last'), tmp_path=tmp)
+    out = run_cli(*TRAIN, '--epochs', '2', '--save-dir', str(tmp/'run'), '--resume', str(tmp/'run'/'last'), cache=tmp/'cache')
     assert 'pose canonicaliser: ' not in out and 'resuming after epoch 0' in out
     after = canonicaliser_state(tmp/'run'/'last')
     assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
