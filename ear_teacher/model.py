@@ -452,9 +452,12 @@ class EarVAE(nn.Module, EarHubMixin):
         with torch.random.fork_rng():
             torch.manual_seed(seed)
             scores = lambda v, pose: self.pca.encode(self.pca_input(self.canonical(v, pose)[0]))
-            d = torch.cat([scores(views(x), pose) - scores(views(x), pose)  # both views in the crop's own frame: only colour differs
-                           for x in (images_to_tensor(images[i:i+256]).to(dev) for i in range(0, len(images), 256))
-                           for pose in (self.canonical(x)[1],)])
+            d = []
+            for i in range(0, len(images), 256):
+                x = images_to_tensor(images[i:i+256]).to(dev)
+                pose = self.canonical(x)[1]                              # both views in the crop's own frame: only colour differs
+                d.append(scores(views(x), pose) - scores(views(x), pose))
+            d = torch.cat(d)
         _, vecs = torch.linalg.eigh(d.T @ d / len(d))               # ascending eigenvalues
         return vecs[:, -self._photometric.shape[0]:].flip(1).T.contiguous()
 
