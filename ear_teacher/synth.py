@@ -17,7 +17,8 @@ from .core import save_png, atomic_write_bytes, CROP_SIZE
 # %% auto #0
 __all__ = ['FACTOR_RANGES', 'FACTOR_GROUPS', 'FACTOR_NAMES', 'LANDMARK_NAMES', 'SENSOR_NOISE', 'BBOX_COLUMNS', 'LANDMARK_COLUMNS',
            'sample_factors', 'catmull_rom', 'inward_offset', 'ribbon', 'ear_geometry', 'pose_matrix', 'apply_affine',
-           'skin_colour', 'render_ear', 'SyntheticEars', 'make_synthetic_ears', 'bench_synth', 'write_synthetic_ears']
+           'skin_colour', 'streak_field', 'render_ear', 'SyntheticEars', 'make_synthetic_ears', 'bench_synth',
+           'write_synthetic_ears']
 
 # %% ../nbs/01_synth.ipynb #e12cbc76
 FACTOR_RANGES: dict[str, tuple[float, float]] = {
@@ -208,7 +209,13 @@ def skin_colour(tone: float) -> np.ndarray:
     x = np.clip(tone, 0, 1)*2; i = min(int(x), 1)
     return (_SKIN[i] + (x - i)*(_SKIN[i + 1] - _SKIN[i])).astype(np.float32)
 
-def _hair_mask(f: dict, M: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+def streak_field(streaks: np.ndarray, # `(size//2, 16)` random values in [0, 1]: rows x columns
+                 size: int, # image width and height in pixels
+                ) -> np.ndarray: # float32 `(size, size)`
+    "The hair's streak texture: its random values stretched bilinearly over the image."
+    return np.asarray(Image.fromarray(np.asarray(streaks, np.float32), 'F').resize((size, size), Image.BILINEAR))
+
+def _hair_mask(f: dict, M: np.ndarray, size: int, streaks: np.ndarray) -> np.ndarray:
     "Soft `(size, size)` mask of hair: above and behind the ear, with streaky texture."
     S = size*_SS
     img = Image.new('L', (S, S), 0)
@@ -216,9 +223,7 @@ def _hair_mask(f: dict, M: np.ndarray, size: int, rng: np.random.Generator) -> n
     poly = np.concatenate([line, [(-3, 1.6), (-3, -3), (1.6, -3)]])
     ImageDraw.Draw(img).polygon([tuple(p) for p in apply_affine(M, poly)*_SS], fill=255)
     img = img.reduce(_SS).filter(ImageFilter.GaussianBlur(size/40))
-    streaks = rng.random((size//2, 16)).astype(np.float32)
-    streaks = np.asarray(Image.fromarray(streaks, 'F').resize((size, size), Image.BILINEAR))
-    return np.asarray(img, np.float32)/255*(0.75 + 0.5*streaks)
+    return np.asarray(img, np.float32)/255*(0.75 + 0.5*streak_field(streaks, size))
 
 # %% ../nbs/01_synth.ipynb #cffe1637
 def _shade(hmap: Image.Image, f: dict, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -249,6 +254,7 @@ def render_ear(factors: dict, # the ear's factors (see `FACTOR_RANGES`)
                size: int = CROP_SIZE, # output width and height in pixels
                rng: np.random.Generator | None = None, # source of texture noise; default: seeded from nothing (fixed)
                sensor_noise: float = SENSOR_NOISE, # std of the grey pixel noise added last, in [0, 1] units (0: a clean render)
+               hair_streaks: float | np.ndarray | None = None, # the hair texture's `(size//2, 16)` values, or one for all (0.5, their mean: hair without texture); default: random
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]: # image uint8 `(size, size, 3)`, landmarks `(K, 2)`, bbox `(4,)`
     "Draw one right ear; return the image, its landmarks as pixel (x, y), and its box (x, y, w, h) in pixels."
     f, rng = factors, rng if rng is not None else np.random.default_rng(0)
@@ -258,7 +264,9 @@ def render_ear(factors: dict, # the ear's factors (see `FACTOR_RANGES`)
     hmap, mask = _draw_heights(shapes, f, M, size)
     light, cavity = _shade(hmap, f, size)
     ear = np.asarray(mask.reduce(_SS), np.float32)[..., None]/255
-    hair = _hair_mask(f, M, size, rng)[..., None]*(1 - ear)
+    streaks = rng.random((size//2, 16)).astype(np.float32)   # drawn even when given, so the camera noise stays the same
+    if hair_streaks is not None: streaks = np.broadcast_to(np.asarray(hair_streaks, np.float32), streaks.shape)
+    hair = _hair_mask(f, M, size, streaks)[..., None]*(1 - ear)
     skin = skin_colour(f['skin_tone'])
     head = skin*0.82*(1 - 0.45*_cast_shadow(mask, f, size)[..., None])
     hair_rgb = (_HAIR[0] + f['background']*(_HAIR[1] - _HAIR[0])).astype(np.float32)
@@ -276,12 +284,12 @@ def render_ear(factors: dict, # the ear's factors (see `FACTOR_RANGES`)
 BBOX_COLUMNS = ['bbox_x', 'bbox_y', 'bbox_w', 'bbox_h']
 LANDMARK_COLUMNS = [f'lm{k:02d}_{a}' for k in range(len(LANDMARK_NAMES)) for a in 'xy']
 
-def _iter_ears(n: int, seed: int, size: int, sensor_noise: float = SENSOR_NOISE):
+def _iter_ears(n: int, seed: int, size: int, sensor_noise: float = SENSOR_NOISE, hair_streaks=None):
     "Yield `(factors, image, landmarks, bbox)` for ears `0 … n-1` of `seed`."
     for i in range(n):
         rng = np.random.default_rng([seed, i])
         f = sample_factors(rng)
-        yield (f, *render_ear(f, size, rng, sensor_noise))
+        yield (f, *render_ear(f, size, rng, sensor_noise, hair_streaks))
 
 def _label_row(i: int, f: dict, pts: np.ndarray, box: np.ndarray) -> dict:
     "One row of the label table: index, factors, box and landmark columns."
@@ -313,10 +321,11 @@ def make_synthetic_ears(n: int, # how many ears
                         seed: int = 0, # the set's seed; image `i` depends only on `(seed, i)`
                         size: int = CROP_SIZE, # image width and height in pixels
                         sensor_noise: float = SENSOR_NOISE, # camera noise std (0: the same ears drawn clean)
+                        hair_streaks: float | np.ndarray | None = None, # the hair texture (`render_ear`); default: random
                        ) -> SyntheticEars:
     "Render `n` synthetic ears in memory with their labels."
     images, rows = np.zeros((n, size, size, 3), np.uint8), []
-    for i, (f, img, pts, box) in enumerate(_iter_ears(n, seed, size, sensor_noise)):
+    for i, (f, img, pts, box) in enumerate(_iter_ears(n, seed, size, sensor_noise, hair_streaks)):
         images[i] = img; rows.append(_label_row(i, f, pts, box))
     return SyntheticEars(images, pd.DataFrame(rows, columns=['index', *FACTOR_NAMES, *BBOX_COLUMNS, *LANDMARK_COLUMNS]))
 
