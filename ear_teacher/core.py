@@ -12,9 +12,10 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['LUMA', 'CROP_SIZE', 'images_to_tensor', 'tensor_to_images', 'model_device', 'default_device', 'known_import_warnings',
-           'warn_once', 'atomic_dir', 'write_json', 'atomic_write_bytes', 'markdown_rows', 'markdown_table',
-           'image_grid', 'png_bytes', 'save_png']
+__all__ = ['LUMA', 'CROP_SIZE', 'images_to_tensor', 'tensor_to_images', 'colour_statistics', 'normalise_colour',
+           'denormalise_colour', 'standardised', 'model_device', 'default_device', 'known_import_warnings', 'warn_once',
+           'atomic_dir', 'write_json', 'atomic_write_bytes', 'markdown_rows', 'markdown_table', 'image_grid',
+           'png_bytes', 'save_png']
 
 # %% ../nbs/00_core.ipynb #f42a288c
 LUMA = (0.299, 0.587, 0.114) # Rec. 601 luminance weights of R, G, B (grayscale, luminance statistics)
@@ -35,6 +36,24 @@ def tensor_to_images(x: torch.Tensor, # float `(N, 3, H, W)` in [-1, 1]
     x = x.detach().float().cpu()
     if x.ndim == 3: x = x[None]
     return ((x.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
+
+# %% ../nbs/00_core.ipynb #c1df2b20
+def colour_statistics(x: torch.Tensor) -> torch.Tensor:
+    "Each image's per-channel mean and log standard deviation `(B, 6)` (the standard deviation floored at 0.02)."
+    x = x.float().flatten(2)
+    return torch.cat([x.mean(2), x.std(2).clamp_min(0.02).log()], 1)
+
+def normalise_colour(x: torch.Tensor, stats: torch.Tensor) -> torch.Tensor:
+    "Images with each channel at mean 0, standard deviation 1 (`stats` from `colour_statistics`)."
+    return (x - stats[:, :3, None, None]) / stats[:, 3:6, None, None].exp()
+
+def denormalise_colour(x: torch.Tensor, stats: torch.Tensor) -> torch.Tensor:
+    "The inverse of `normalise_colour`: give colour-normalised images the channel means and deviations of `stats`."
+    return x * stats[:, 3:6, None, None].exp().to(x.dtype) + stats[:, :3, None, None].to(x.dtype)
+
+def standardised(x: torch.Tensor) -> torch.Tensor:
+    "Images `(B, 3, H, W)` with each channel of each image at mean 0 and standard deviation 1 (floored at 0.02)."
+    return normalise_colour(x.float(), colour_statistics(x))
 
 # %% ../nbs/00_core.ipynb #f1f2ddac
 def model_device(model: torch.nn.Module) -> torch.device:

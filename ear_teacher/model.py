@@ -15,7 +15,8 @@ from torch import nn
 import torch.nn.functional as F
 from fastcore.basics import patch
 from .backbone import BackboneConfig, create_backbone
-from .core import atomic_dir, atomic_write_bytes, images_to_tensor, tensor_to_images, warn_once, CROP_SIZE
+from .core import (atomic_dir, atomic_write_bytes, images_to_tensor, tensor_to_images, warn_once, CROP_SIZE,
+                              colour_statistics, normalise_colour, denormalise_colour, standardised)
 from .hub import EarHubMixin, CONFIG_NAME, CARD_NAME
 from .eigenfaces import PixelPCA, fit_pixel_pca, fill_letterbox, paste_letterbox, picture_mean, letterbox_mask
 from .augment import EarAugment, photometric_config
@@ -24,11 +25,10 @@ from .pose import PoseCanonicaliser, PoseConfig, POSE_DIM, fit_canonicaliser
 # %% auto #0
 __all__ = ['UNIT_RANGE_WARNING', 'PRESETS', 'RECIPES', 'DEFAULT_RECIPE', 'CPU_LOSS', 'SEED_IGNORED_PREFIXES', 'ResidualBlock',
            'SpatialAttention', 'conv_bn_relu', 'up_block', 'HeadConfig', 'DecoderConfig', 'VAEConfig', 'EarEncoder',
-           'EarDecoder', 'ImageRefiner', 'colour_statistics', 'normalise_colour', 'denormalise_colour',
-           'photometric_view', 'view_stable_directions', 'AppearanceEncoder', 'EarVAE', 'register_preset',
-           'seed_config', 'default_config', 'tiny_config', 'cpu_config', 'list_presets', 'preset_recipe',
-           'set_config_field', 'preset_config', 'create_model', 'count_parameters', 'model_card', 'read_card_info',
-           'update_model_card', 'seed_key_to_ours', 'load_seed_state_dict']
+           'EarDecoder', 'ImageRefiner', 'photometric_view', 'view_stable_directions', 'AppearanceEncoder', 'EarVAE',
+           'register_preset', 'seed_config', 'default_config', 'tiny_config', 'cpu_config', 'list_presets',
+           'preset_recipe', 'set_config_field', 'preset_config', 'create_model', 'count_parameters', 'model_card',
+           'read_card_info', 'update_model_card', 'seed_key_to_ours', 'load_seed_state_dict']
 
 # %% ../nbs/07_model.ipynb #52bb5dab
 class ResidualBlock(nn.Module):
@@ -186,19 +186,6 @@ class ImageRefiner(nn.Module):
         return image + F.pixel_shuffle(self.out(h + self.body(h)), 2)
 
 # %% ../nbs/07_model.ipynb #72aefbea
-def colour_statistics(x: torch.Tensor) -> torch.Tensor:
-    "Each image's per-channel mean and log standard deviation `(B, 6)` (the standard deviation floored at 0.02)."
-    x = x.float().flatten(2)
-    return torch.cat([x.mean(2), x.std(2).clamp_min(0.02).log()], 1)
-
-def normalise_colour(x: torch.Tensor, stats: torch.Tensor) -> torch.Tensor:
-    "Images with each channel at mean 0, standard deviation 1 (`stats` from `colour_statistics`)."
-    return (x - stats[:, :3, None, None]) / stats[:, 3:6, None, None].exp()
-
-def denormalise_colour(x: torch.Tensor, stats: torch.Tensor) -> torch.Tensor:
-    "The inverse of `normalise_colour`: give colour-normalised images the channel means and deviations of `stats`."
-    return x * stats[:, 3:6, None, None].exp().to(x.dtype) + stats[:, :3, None, None].to(x.dtype)
-
 def photometric_view(x: torch.Tensor, # images in [-1, 1]
                      views: nn.Module, # random photometric changes, e.g. `EarAugment(photometric_config())`
                      letterbox: bool = False, # keep `x`'s letterbox bars black (a bar is not photograph)
@@ -319,7 +306,7 @@ class EarVAE(nn.Module, EarHubMixin):
 
     def pca_input(self, x: torch.Tensor) -> torch.Tensor:
         "What the PCA path sees: the images, colour-normalised when there is an appearance code."
-        return x if self.appearance is None else normalise_colour(x.float(), colour_statistics(x))
+        return x if self.appearance is None else standardised(x)
 
     @property
     def _photometric(self) -> torch.Tensor | None: return getattr(self, 'photometric_basis', None)

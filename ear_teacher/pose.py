@@ -12,11 +12,12 @@ import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
+from .core import standardised
 from .augment import affine_grid, EarAugment, photometric_config
 
 # %% auto #0
-__all__ = ['POSE_DIM', 'similarity_matrices', 'invert_affine', 'warp', 'PoseConfig', 'standardised', 'PoseCanonicaliser',
-           'random_similarities', 'ViewConsistency', 'view_consistency_loss', 'fit_canonicaliser']
+__all__ = ['POSE_DIM', 'similarity_matrices', 'invert_affine', 'warp', 'PoseConfig', 'PoseCanonicaliser', 'random_similarities',
+           'ViewConsistency', 'view_consistency_loss', 'fit_canonicaliser']
 
 # %% ../nbs/06a_pose.ipynb #d69fcc70
 def similarity_matrices(rotation: torch.Tensor, # `(B,)` radians
@@ -57,10 +58,6 @@ class PoseConfig:
     lr: float = 1e-3 # fitting: AdamW's learning rate
 
 POSE_DIM = 4 # rotation, log-scale, shift x, shift y
-
-def standardised(x: torch.Tensor) -> torch.Tensor:
-    "Images `(B, C, H, W)` with each channel of each image at mean 0 and standard deviation 1 (floored at 0.02)."
-    return (x - x.mean((2, 3), keepdim=True)) / x.std((2, 3), keepdim=True).clamp_min(0.02)
 
 class PoseCanonicaliser(nn.Module):
     "Crop → pose code `(B, 4)` in [-1, 1]; `canonicalise` warps a crop into the canonical frame, `restore` warps an image back into the crop's pose."
