@@ -113,6 +113,7 @@ class VAEConfig:
     @classmethod
     def from_dict(cls, d: dict) -> VAEConfig:
         d = {'decorrelate': 0, **d}  # configs written before `decorrelate` existed: their models were saved without it
+        if 'canonicaliser' in d: d['canonicaliser'] = {'margin': 1.0, **d['canonicaliser']}  # ... and before the frame's margin
         sub = dict(backbone=BackboneConfig, head=HeadConfig, decoder=DecoderConfig, canonicaliser=PoseConfig)
         for k, c in sub.items():
             known = {f.name for f in fields(c)}

@@ -56,6 +56,7 @@ class PoseConfig:
     steps: int = 8000 # fitting: optimiser steps
     batch_size: int = 32 # fitting: crops per step
     lr: float = 1e-3 # fitting: AdamW's learning rate
+    margin: float = 1.2 # the canonical frame spans this many crop sides, so turned and zoomed crops keep their corners (1: the crop's own side)
 
 POSE_DIM = 4 # rotation, log-scale, shift x, shift y
 
@@ -76,9 +77,9 @@ class PoseCanonicaliser(nn.Module):
         return torch.tanh(self.out(self.features(standardised(small)).mean((2, 3))))
 
     def matrices(self, pose: torch.Tensor) -> torch.Tensor:
-        "The crop→canonical sampling matrices `(B, 2, 3)` of pose codes `pose`."
+        "The crop→canonical sampling matrices `(B, 2, 3)` of pose codes `pose` (the canonical frame `margin` crop sides wide)."
         c, p = self.cfg, pose.float()
-        return similarity_matrices(p[:, 0] * math.radians(c.max_rotation), p[:, 1] * c.max_log_scale,
+        return similarity_matrices(p[:, 0] * math.radians(c.max_rotation), p[:, 1] * c.max_log_scale + math.log(c.margin),
                                    p[:, 2] * c.max_shift, p[:, 3] * c.max_shift)
 
     def canonicalise(self, x: torch.Tensor, pose: torch.Tensor) -> torch.Tensor:
