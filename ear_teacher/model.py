@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 from .backbone import BackboneConfig, create_backbone
 from .core import (atomic_dir, atomic_write_bytes, images_to_tensor, tensor_to_images, warn_once, CROP_SIZE,
-                              colour_statistics, normalise_colour, denormalise_colour, standardised)
+    colour_statistics, normalise_colour, denormalise_colour, standardised)
 from .hub import EarHubMixin, CONFIG_NAME, CARD_NAME
 from .eigenfaces import PixelPCA, fit_pixel_pca, fill_letterbox, paste_letterbox, picture_mean, letterbox_mask
 from .augment import EarAugment, photometric_config
